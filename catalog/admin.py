@@ -1,0 +1,78 @@
+from django.contrib import admin
+
+from catalog.models import Category, Picture, Price, Product, ProductText, Review
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class PriceInline(admin.TabularInline):
+    model = Price
+    extra = 0
+
+
+class PictureInline(admin.TabularInline):
+    model = Picture
+    extra = 0
+
+
+class ProductTextInline(admin.StackedInline):
+    model = ProductText
+    extra = 0
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    ordering = ["-created"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "category", "published", "updated_at"]
+    list_filter = ["published", "category"]
+    list_select_related = ["category"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PriceInline, ProductTextInline, PictureInline, ReviewInline]
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ["product", "amount", "currency", "valid_from"]
+    list_filter = ["currency"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "product__slug"]
+    autocomplete_fields = ["product"]
+    date_hierarchy = "valid_from"
+
+
+@admin.register(Picture)
+class PictureAdmin(admin.ModelAdmin):
+    list_display = ["product", "alt", "image", "order"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "alt"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(ProductText)
+class ProductTextAdmin(admin.ModelAdmin):
+    list_display = ["product", "language", "title"]
+    list_filter = ["language"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "title", "body"]
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["product", "author_name", "rating", "created"]
+    list_filter = ["rating"]
+    list_select_related = ["product"]
+    search_fields = ["product__name", "author_name", "body"]
+    autocomplete_fields = ["product"]
+    date_hierarchy = "created"

@@ -1,0 +1,169 @@
+"""Reads of the catalog. Every function here runs a fixed number of queries.
+
+``product_page_get`` assembles the whole product page as plain data (no model
+instances), so the assembled object can be cached and shared between clones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from catalog.models import Category, Picture, Price, Product, ProductText, Review
+
+LATEST_REVIEWS = 5
+
+
+@dataclass(frozen=True)
+class PriceData:
+    amount: Decimal
+    currency: str
+    valid_from: datetime
+
+
+@dataclass(frozen=True)
+class PictureData:
+    url: str
+    alt: str
+
+
+@dataclass(frozen=True)
+class TextData:
+    language: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    author_name: str
+    rating: int
+    body: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    count: int
+    average: float | None
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """Everything the product page shows, assembled from several queries."""
+
+    id: int
+    slug: str
+    name: str
+    category_slug: str
+    category_name: str
+    current_price: PriceData | None
+    prices: tuple[PriceData, ...]
+    texts: tuple[TextData, ...]
+    pictures: tuple[PictureData, ...]
+    review_summary: ReviewSummary
+    latest_reviews: tuple[ReviewData, ...]
+
+    def text_for(self, language: str) -> TextData | None:
+        """The text in ``language``, else the first one there is."""
+        for text in self.texts:
+            if text.language == language:
+                return text
+        return self.texts[0] if self.texts else None
+
+
+def picture_url(image: str) -> str:
+    """Picture paths are relative to MEDIA_URL unless they are full URLs."""
+    from django.conf import settings
+
+    if image.startswith(("http://", "https://", "/")):
+        return image
+    return f"{settings.MEDIA_URL}{image}"
+
+
+def _current_price_subquery(field: str, *, now: datetime) -> Subquery:
+    latest = Price.objects.filter(product=OuterRef("pk"), valid_from__lte=now).order_by(
+        "-valid_from"
+    )
+    return Subquery(latest.values(field)[:1])
+
+
+def category_list() -> QuerySet[Category]:
+    """Categories with the number of published products in each (one query)."""
+    return Category.objects.annotate(
+        product_count=Count("products", filter=Q(products__published=True))
+    ).order_by("name")
+
+
+def category_get(*, slug: str) -> Category:
+    try:
+        return Category.objects.get(slug=slug)
+    except Category.DoesNotExist:
+        raise Http404(f"No category {slug!r}.") from None
+
+
+def category_products(*, category: Category) -> QuerySet[Product]:
+    """Published products of a category, each annotated with its current price (one query)."""
+    now = timezone.now()
+    return (
+        Product.objects.filter(category=category, published=True)
+        .annotate(
+            price_amount=_current_price_subquery("amount", now=now),
+            price_currency=_current_price_subquery("currency", now=now),
+        )
+        .order_by("name")
+    )
+
+
+def product_page_get(*, slug: str) -> ProductPage:
+    """Assemble the page of a published product; ``Http404`` if there is none."""
+    try:
+        product = Product.objects.select_related("category").get(slug=slug, published=True)
+    except Product.DoesNotExist:
+        raise Http404(f"No product {slug!r}.") from None
+    return product_page_assemble(product=product)
+
+
+def product_page_assemble(*, product: Product) -> ProductPage:
+    """Six queries, whatever the number of prices, texts, pictures or reviews."""
+    now = timezone.now()
+    prices = tuple(
+        PriceData(amount=p.amount, currency=p.currency, valid_from=p.valid_from)
+        for p in Price.objects.filter(product=product).order_by("-valid_from")
+    )
+    texts = tuple(
+        TextData(language=t.language, title=t.title, body=t.body)
+        for t in ProductText.objects.filter(product=product)
+    )
+    pictures = tuple(
+        PictureData(url=picture_url(p.image), alt=p.alt)
+        for p in Picture.objects.filter(product=product)
+    )
+    reviews = Review.objects.filter(product=product)
+    summary = reviews.aggregate(count=Count("id"), average=Avg("rating"))
+    latest = tuple(
+        ReviewData(author_name=r.author_name, rating=r.rating, body=r.body, created=r.created)
+        for r in reviews.order_by("-created")[:LATEST_REVIEWS]
+    )
+    current = next((p for p in prices if p.valid_from <= now), None)
+    return ProductPage(
+        id=product.pk,
+        slug=product.slug,
+        name=product.name,
+        category_slug=product.category.slug,
+        category_name=product.category.name,
+        current_price=current,
+        prices=prices,
+        texts=texts,
+        pictures=pictures,
+        review_summary=ReviewSummary(
+            count=summary["count"],
+            average=round(summary["average"], 1) if summary["average"] is not None else None,
+        ),
+        latest_reviews=latest,
+    )

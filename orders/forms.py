@@ -1,0 +1,53 @@
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from catalog.models import Product
+from orders.models import SpecialOrder
+
+PICKUP_HORIZON_DAYS = 90
+
+
+class SpecialOrderForm(forms.Form):
+    product = forms.SlugField(
+        max_length=50,
+        help_text="The product's short name, as in its address /products/<name>/.",
+    )
+    writing = forms.CharField(
+        max_length=SpecialOrder.WRITING_MAX_LENGTH,
+        strip=True,
+        help_text=f"Up to {SpecialOrder.WRITING_MAX_LENGTH} characters, written on the cake.",
+    )
+    pickup_date = forms.DateField(
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="YYYY-MM-DD, from today up to 90 days ahead.",
+    )
+    email = forms.EmailField(help_text="We write to you when your cake is ready.")
+
+    def clean_product(self) -> Product:
+        slug = self.cleaned_data["product"]
+        product = Product.objects.filter(slug=slug, published=True).first()
+        if product is None:
+            raise forms.ValidationError("We have no product with that name.", code="unknown")
+        return product
+
+    def clean_writing(self) -> str:
+        writing = self.cleaned_data["writing"]
+        if any(not character.isprintable() for character in writing):
+            raise forms.ValidationError(
+                "The writing can only hold printable characters.", code="unprintable"
+            )
+        return writing
+
+    def clean_pickup_date(self) -> date:
+        pickup = self.cleaned_data["pickup_date"]
+        today = timezone.localdate()
+        if pickup < today:
+            raise forms.ValidationError("The pickup date is in the past.", code="past")
+        if pickup > today + timedelta(days=PICKUP_HORIZON_DAYS):
+            raise forms.ValidationError(
+                f"We take orders up to {PICKUP_HORIZON_DAYS} days ahead.", code="too_far"
+            )
+        return pickup

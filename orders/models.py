@@ -1,0 +1,38 @@
+"""Special orders: a cake with the customer's own writing, baked by a worker."""
+
+import uuid
+
+from django.db import models
+
+
+class SpecialOrder(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        BAKING = "BAKING", "Baking"
+        READY = "READY", "Ready"
+        FAILED = "FAILED", "Failed"
+
+    WRITING_MAX_LENGTH = 50
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="special_orders"
+    )
+    writing = models.CharField(max_length=WRITING_MAX_LENGTH)
+    pickup_date = models.DateField()
+    customer_email = models.EmailField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.product} “{self.writing}” ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return f"/orders/{self.uuid}/"
