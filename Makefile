@@ -75,5 +75,5 @@ lint: $(VENV)/.installed  ## ruff lint and format check.
 check-deploy: $(VENV)/.installed  ## Django's deploy checks on production settings, warnings fail.
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	DJANGO_SECRET_KEY="check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" \
-	DJANGO_ALLOWED_HOSTS=shop.example.com \
+	DJANGO_ALLOWED_HOSTS=shop.example.com DJANGO_MEDIA_ROOT_IS_SHARED=true \
 	$(MANAGE) check --deploy --fail-level WARNING

@@ -107,17 +107,18 @@ def category_get(*, slug: str) -> Category:
         raise Http404(f"No category {slug!r}.") from None
 
 
-def category_products(*, category: Category) -> QuerySet[Product]:
-    """Published products of a category, each annotated with its current price (one query)."""
+def products_with_current_price() -> QuerySet[Product]:
+    """Published products, each annotated with ``price_amount`` and ``price_currency``."""
     now = timezone.now()
-    return (
-        Product.objects.filter(category=category, published=True)
-        .annotate(
-            price_amount=_current_price_subquery("amount", now=now),
-            price_currency=_current_price_subquery("currency", now=now),
-        )
-        .order_by("name")
+    return Product.objects.filter(published=True).annotate(
+        price_amount=_current_price_subquery("amount", now=now),
+        price_currency=_current_price_subquery("currency", now=now),
     )
+
+
+def category_products(*, category: Category) -> QuerySet[Product]:
+    """Published products of a category with their current price (one query)."""
+    return products_with_current_price().filter(category=category).order_by("name")
 
 
 def product_page_get(*, slug: str) -> ProductPage:

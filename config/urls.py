@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("cart.urls")),
     path("orders/", include("orders.urls")),
     path("", include("catalog.urls")),
 ]

@@ -4,6 +4,7 @@ The local cluster (``make up``) writes the addresses of what it started to
 ``.run/cluster.env``; real environment variables always win over that file.
 """
 
+import socket
 from pathlib import Path
 
 import environ
@@ -23,7 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "config",
     "catalog",
+    "cart",
     "orders",
 ]
 
@@ -35,6 +38,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.CloneHeaderMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -63,7 +67,35 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     },
 }
+# Optional streaming replica. Its test database is the primary's, arriving by replication.
+if env("REPLICA_DATABASE_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("REPLICA_DATABASE_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Two Redis roles. "sessions" must never evict (a shopper's cart is data, not cache);
+# "default" is a cache that may evict under memory pressure.
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env("REDIS_CACHE_URL"),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="shop"),
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    },
+    "sessions": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="shop"),
+        "TIMEOUT": None,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    },
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "sessions"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -85,6 +117,13 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / ".run" / "media")
 
 # Release identity: every clone of one deploy reports the same value in /healthz.
 RELEASE = env("SHOP_RELEASE", default="dev")
+CLONE_NAME = env("SHOP_CLONE", default=socket.gethostname())
+# Cluster mode: this process is one of several identical clones, so config.checks
+# refuses settings that keep state on the local machine.
+CLUSTER_MODE = env.bool("SHOP_CLUSTER_MODE", default=False)
+# With FileSystemStorage, the operator states that MEDIA_ROOT is shared by all clones
+# (one host, or a network mount); otherwise use object storage such as django-storages/S3.
+MEDIA_ROOT_IS_SHARED = env.bool("DJANGO_MEDIA_ROOT_IS_SHARED", default=False)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
+CLUSTER_MODE = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

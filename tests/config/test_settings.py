@@ -33,6 +33,16 @@ def test_production_refuses_to_boot_without_allowed_hosts():
     assert "Set the DJANGO_ALLOWED_HOSTS environment variable" in result.stderr
 
 
-def test_production_boots_with_its_variables_and_debug_off():
-    result = _manage_check(DJANGO_SECRET_KEY="x" * 60, DJANGO_ALLOWED_HOSTS="shop.example.com")
+def test_production_boots_with_its_variables():
+    result = _manage_check(
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="shop.example.com",
+        DJANGO_MEDIA_ROOT_IS_SHARED="true",
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_local_media_that_is_not_declared_shared():
+    result = _manage_check(DJANGO_SECRET_KEY="x" * 60, DJANGO_ALLOWED_HOSTS="shop.example.com")
+    assert result.returncode != 0
+    assert "scaleshop.E004" in result.stderr

@@ -1,0 +1,37 @@
+"""Reads for showing a cart: the products in it with their current prices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from catalog.selectors import products_with_current_price
+
+
+@dataclass(frozen=True)
+class CartLine:
+    slug: str
+    name: str
+    quantity: int
+    unit_price: Decimal | None
+    currency: str | None
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.unit_price is None else self.unit_price * self.quantity
+
+
+def cart_lines(*, lines: dict[str, int]) -> list[CartLine]:
+    """One query. Products no longer for sale drop out of the cart view."""
+    products = {p.slug: p for p in products_with_current_price().filter(slug__in=list(lines))}
+    return [
+        CartLine(
+            slug=slug,
+            name=products[slug].name,
+            quantity=quantity,
+            unit_price=products[slug].price_amount,
+            currency=products[slug].price_currency,
+        )
+        for slug, quantity in lines.items()
+        if slug in products
+    ]

@@ -1,0 +1,51 @@
+"""A shopper's cart, kept in the session (so in Redis, shared by every clone).
+
+The session holds only product slugs and quantities; names and prices are read fresh
+when the cart is shown, so a price change is never hidden by an old cart.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends.base import SessionBase
+
+SESSION_KEY = "cart"
+MAX_QUANTITY = 99
+MAX_LINES = 50
+
+
+class CartError(ValueError):
+    """The cart cannot take this change; the message says why, for the shopper."""
+
+
+class SessionCart:
+    def __init__(self, session: SessionBase) -> None:
+        self._session = session
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Product slug → quantity, in the order they were added."""
+        return dict(self._session.get(SESSION_KEY, {}))
+
+    @property
+    def count(self) -> int:
+        return sum(self.lines.values())
+
+    def add(self, *, slug: str, quantity: int = 1) -> None:
+        lines = self.lines
+        if quantity < 1:
+            raise CartError("Add at least one.")
+        if slug not in lines and len(lines) >= MAX_LINES:
+            raise CartError(f"A cart holds at most {MAX_LINES} different products.")
+        new_quantity = lines.get(slug, 0) + quantity
+        if new_quantity > MAX_QUANTITY:
+            raise CartError(f"At most {MAX_QUANTITY} of one product per order.")
+        lines[slug] = new_quantity
+        self._save(lines)
+
+    def remove(self, *, slug: str) -> None:
+        lines = self.lines
+        lines.pop(slug, None)
+        self._save(lines)
+
+    def _save(self, lines: dict[str, int]) -> None:
+        self._session[SESSION_KEY] = lines

@@ -1,0 +1,81 @@
+"""System checks that keep clones identical and stateless (seed lesson 1).
+
+In cluster mode (``CLUSTER_MODE``, on in production settings and on the local
+cluster's clones) a clone must keep nothing on its own machine that another clone
+would need: no per-process or per-disk cache, no sessions in files or in the database,
+no uploads on a local disk that the other clones cannot see.
+"""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.files.storage import FileSystemStorage, storages
+
+LOCAL_CACHE_BACKENDS = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+LOCAL_SESSION_ENGINES = {
+    "django.contrib.sessions.backends.file",
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+}
+
+
+@register(Tags.caches)
+def check_caches_are_shared(app_configs=None, **kwargs) -> list[Error]:
+    if not settings.CLUSTER_MODE:
+        return []
+    return [
+        Error(
+            f"Cache {alias!r} uses {config['BACKEND']}, which lives inside one clone.",
+            hint="Point it at Redis (django_redis.cache.RedisCache) so all clones share it.",
+            id="scaleshop.E001",
+        )
+        for alias, config in settings.CACHES.items()
+        if config["BACKEND"] in LOCAL_CACHE_BACKENDS
+    ]
+
+
+@register("sessions")
+def check_sessions_are_shared(app_configs=None, **kwargs) -> list[Error]:
+    if not settings.CLUSTER_MODE:
+        return []
+    if settings.SESSION_ENGINE in LOCAL_SESSION_ENGINES:
+        return [
+            Error(
+                f"SESSION_ENGINE is {settings.SESSION_ENGINE}; clones need one central store "
+                "that does not load the primary database on every request.",
+                hint="Use django.contrib.sessions.backends.cache with a Redis cache alias.",
+                id="scaleshop.E002",
+            )
+        ]
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache":
+        backend = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
+        if backend in LOCAL_CACHE_BACKENDS:
+            return [
+                Error(
+                    f"Sessions are kept in cache {settings.SESSION_CACHE_ALIAS!r} ({backend}), "
+                    "which lives inside one clone: the cart would vanish on the next clone.",
+                    hint="Point SESSION_CACHE_ALIAS at a Redis cache alias that never evicts.",
+                    id="scaleshop.E003",
+                )
+            ]
+    return []
+
+
+@register(Tags.files)
+def check_media_is_shared(app_configs=None, **kwargs) -> list[Error]:
+    if not settings.CLUSTER_MODE:
+        return []
+    if isinstance(storages["default"], FileSystemStorage) and not settings.MEDIA_ROOT_IS_SHARED:
+        return [
+            Error(
+                f"Uploads go to the local directory {settings.MEDIA_ROOT}; other clones "
+                "cannot see them.",
+                hint="Use shared storage (django-storages with S3), or mount MEDIA_ROOT on "
+                "every clone and set DJANGO_MEDIA_ROOT_IS_SHARED=true.",
+                id="scaleshop.E004",
+            )
+        ]
+    return []
