@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from config.fingerprint import settings_fingerprint
+from config.routing_stats import routing_counts
 
 
 def _database_state(alias: str) -> dict[str, object]:
@@ -44,8 +45,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "sessions": _probe(_cache_state, settings.SESSION_CACHE_ALIAS),
         "cache": _probe(_cache_state, "default"),
     }
-    if "replica" in settings.DATABASES:
-        checks["replica"] = _probe(_database_state, "replica")
+    for alias in settings.DATABASE_REPLICAS:
+        checks[alias] = _probe(_database_state, alias)
     healthy = checks["database"]["ok"] and checks["sessions"]["ok"]
     body = {
         "status": "ok" if healthy else "unavailable",
@@ -53,5 +54,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "release": settings.RELEASE,
         "settings_fingerprint": settings_fingerprint(),
         "checks": checks,
+        "db_reads": routing_counts(),
     }
     return JsonResponse(body, status=200 if healthy else 503)

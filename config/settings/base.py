@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.read_your_writes.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,14 +68,25 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     },
 }
-# Optional streaming replica. Its test database is the primary's, arriving by replication.
-if env("REPLICA_DATABASE_URL", default=""):
-    DATABASES["replica"] = {
-        **env.db("REPLICA_DATABASE_URL"),
+# Streaming replicas, optional: one URL or several separated by commas. Their test
+# database is the primary's, arriving by replication (TEST.MIRROR).
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("REPLICA_DATABASE_URL", default=[]), start=1):
+    _alias = "replica" if _number == 1 else f"replica{_number}"
+    DATABASES[_alias] = {
+        **env.db_url_config(_url),
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"MIRROR": "default"},
     }
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# A replica that lags more than this, or fails, is skipped for the cool-down.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+REPLICA_COOLDOWN_SECONDS = env.float("REPLICA_COOLDOWN_SECONDS", default=5.0)
+# How long a browser's own write pins its reads to replicas that have replayed it.
+READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=300)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Two Redis roles. "sessions" must never evict (a shopper's cart is data, not cache);

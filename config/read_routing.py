@@ -1,0 +1,107 @@
+"""Where the reads of one request or job go: the state behind the database router.
+
+A *routing scope* lives for one request (``ReadYourWritesMiddleware``) or one job
+(``reading_after``). It decides once, at the first read, between a replica and the
+primary, and remembers why. Outside any scope (shell, management commands) reads go
+to the primary: correct first, fast where it has been thought through.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from config.lsn import Lsn
+from config.replica_health import replica_aliases, replica_probe
+
+PRIMARY = "default"
+WRITE_SQL = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|MERGE|COPY|CREATE|ALTER|DROP|TRUNCATE)\b", re.IGNORECASE
+)
+
+
+@dataclass
+class RoutingScope:
+    required_lsn: Lsn | None = None  # reads must see the WAL up to here
+    pin_primary: bool = False  # e.g. the admin
+    wrote: bool = False  # this scope wrote to the primary
+    read_alias: str | None = None  # decided at the first read
+    reason: str = ""
+    replica_lags: dict[str, float] = field(default_factory=dict)
+
+    def alias_for_read(self) -> str:
+        if self.wrote and self.read_alias != PRIMARY:
+            # Our own write is on the primary only, until the replicas replay it.
+            self._decide(PRIMARY, "wrote")
+        if self.read_alias is None:
+            self._choose()
+        return self.read_alias
+
+    def _decide(self, alias: str, reason: str) -> str:
+        self.read_alias, self.reason = alias, reason
+        return alias
+
+    def _choose(self) -> None:
+        if self.pin_primary:
+            self._decide(PRIMARY, "pinned")
+            return
+        candidates = replica_aliases()
+        if not candidates:
+            self._decide(PRIMARY, "no-replica")
+            return
+        random.shuffle(candidates)
+        behind = False
+        for alias in candidates:
+            state = replica_probe(alias)
+            if state is None:
+                continue
+            self.replica_lags[alias] = state.lag_seconds
+            if self.required_lsn is not None and state.replay_lsn < self.required_lsn:
+                behind = True
+                continue
+            self._decide(alias, "replica")
+            return
+        self._decide(PRIMARY, "sticky" if behind else "replica-down")
+
+
+_scope: ContextVar[RoutingScope | None] = ContextVar("read_routing_scope", default=None)
+
+
+def current_scope() -> RoutingScope | None:
+    return _scope.get()
+
+
+@contextmanager
+def routing_scope(
+    *, required_lsn: Lsn | None = None, pin_primary: bool = False
+) -> Iterator[RoutingScope]:
+    """Route the reads inside the block; see the module docstring."""
+    scope = RoutingScope(required_lsn=required_lsn, pin_primary=pin_primary)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def reading_after(lsn: Lsn | None) -> Iterator[RoutingScope]:
+    """For jobs: read from a replica only once it has replayed the write at ``lsn``.
+
+    A job enqueued after a commit carries the LSN of that commit
+    (``config.lsn.primary_current_lsn()``); ``None`` means no write to wait for.
+    """
+    with routing_scope(required_lsn=lsn) as scope:
+        yield scope
+
+
+def note_writes(execute, sql, params, many, context):
+    """A ``connection.execute_wrapper`` for the primary: marks the scope as having written."""
+    scope = _scope.get()
+    if scope is not None and not scope.wrote and WRITE_SQL.match(sql):
+        scope.wrote = True
+    return execute(sql, params, many, context)

@@ -1,0 +1,25 @@
+"""The local cluster tool: the whole scaleshop topology on one machine, one command.
+
+``python -m deploy up`` runs what production runs, from the machine's own binaries and
+with project-owned data and ports, touching none of the machine's own services:
+
+* PostgreSQL primary (127.0.0.1:55432) and a streaming replica made with
+  ``pg_basebackup -R -X stream`` (:55433, optional apply delay for lag tests);
+* Redis for sessions and the Dramatiq broker (:56380, persistent, ``noeviction``) and a
+  separate Redis cache (:56379, ``allkeys-lru``, nothing on disk);
+* N identical gunicorn clones of one release (:8001..), after the release phase
+  (``migrate``, ``collectstatic``) has run once;
+* nginx (:8000) balancing over the clones, serving static, media and prerendered pages.
+
+supervisord runs each process in the foreground as one program (files under
+``RUN_DIR/programs``, logs under ``RUN_DIR/logs``). RUN_DIR is ``$RUN_DIR``, else
+``<checkout>/.run`` when the postgres and nginx users can traverse every parent directory,
+else ``$TMPDIR/scaleshop-<hash>`` with ``.run`` symlinked to it. App processes read their
+addresses from ``RUN_DIR/cluster.env``. PostgreSQL trusts every loopback connection:
+this is a local, loopback-only cluster, never a shared host.
+
+Commands: ``up``, ``down [--purge]``, ``status``, ``status-json``, ``rollout`` (drain,
+restart, verify one clone at a time: zero failed requests) and ``restart-clone NAME``.
+The package uses only the standard library and supervisor, never Django or app code: it
+drives the cluster through processes, files and HTTP.
+"""

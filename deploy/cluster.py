@@ -1,0 +1,220 @@
+"""Bringing the cluster up and down.
+
+`up` converges: it creates what is missing, starts what is stopped, restarts only what
+changed and leaves healthy processes alone, so running it twice is harmless and fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from . import nginx, postgres
+from .errors import ConfigurationError
+from .files import write_if_changed
+from .health import port_taken, wait_until
+from .paths import MARKER, Layout, link_checkout_run, prepare_run_dir
+from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
+from .release import default_release_name, run_release_phase
+from .rollout import roll_clone, verify_identical
+from .supervisord import STOPPED_STATES, Supervisor
+from .tools import Tools
+from .topology import HOST, Topology, cluster_env, load_topology, render_env_file, save_topology
+
+
+def _prepare_dirs(layout: Layout) -> None:
+    prepare_run_dir(layout.run_dir)
+    link_checkout_run(layout.checkout, layout.run_dir)
+    for path in (
+        layout.logs,
+        layout.programs_dir,
+        layout.redis_dir,
+        layout.nginx_dir,
+        layout.static_root,
+        layout.media_root,
+        layout.prerender_root,
+    ):
+        path.mkdir(mode=0o755, parents=True, exist_ok=True)
+    postgres.prepare_dirs(layout)
+
+
+def _start_and_wait(supervisor: Supervisor, layout: Layout, programs: list[Program]) -> None:
+    """Start ``programs`` together, then wait for each one's probe (bounded).
+
+    A stopped program whose port is already taken (the machine's own services use the
+    standard ports) fails at once with the variable that moves it.
+    """
+    processes = supervisor.processes()
+    for program in programs:
+        info = processes.get(program.name)
+        if (info is None or info.state in STOPPED_STATES) and port_taken(HOST, program.port):
+            raise ConfigurationError(
+                f"{program.name} needs port {program.port}, but another process listens there; "
+                f"stop it, or move {program.name} by setting {program.port_variable}"
+            )
+    for program in programs:
+        supervisor.start(program.name)
+    for program in programs:
+        wait_until(
+            program.probe,
+            what=f"{program.name} ({program.address})",
+            timeout=program.startup_timeout,
+            log=layout.logs / f"{program.name}.log",
+        )
+
+
+def up(
+    layout: Layout,
+    *,
+    clones: int | None = None,
+    release: str | None = None,
+    replica_delay: float | None = None,
+) -> Topology:
+    """Converge the local cluster to the requested shape and return it.
+
+    Omitted options keep the values of the previous `up` (or the defaults on a fresh
+    RUN_DIR). Raises DeployError subclasses naming whatever did not come up.
+    """
+    started = time.monotonic()
+    tools = Tools.discover()
+    _prepare_dirs(layout)
+    fresh = not layout.state_file.exists()
+    topology = load_topology(layout).with_overrides(
+        clones=clones,
+        release=release or (default_release_name(layout) if fresh else None),
+        replica_delay=replica_delay,
+    )
+    save_topology(layout, topology)
+    write_if_changed(layout.cluster_env, render_env_file(cluster_env(topology, layout)))
+
+    postgres.init_primary(layout, tools)
+    primary_changed = postgres.write_settings(layout, "primary", 0)
+
+    supervisor = Supervisor(layout)
+    if supervisor.ensure_running():
+        print(f"  supervisord started ({layout.supervisord_conf})", flush=True)
+    programs = cluster_programs(topology, layout, tools)
+    by_tier = {tier: [p for p in programs if p.tier == tier] for tier in TIERS}
+    _route_only_to_running_clones(layout, topology, tools, supervisor)
+    write_program_files(programs, layout)
+    _added, changed, _removed = supervisor.apply_program_files()
+    for program in by_tier["data"] + by_tier["replica"]:
+        if program.name in changed:
+            supervisor.replace(program.name)
+    running = {n for n, p in supervisor.processes().items() if p.state == "RUNNING"}
+
+    _start_and_wait(supervisor, layout, by_tier["data"])
+    if primary_changed and "postgres-primary" in running:
+        postgres.reload_settings(supervisor, tools, "primary", topology.ports.pg_primary)
+    postgres.ensure_database(tools, topology)
+
+    if postgres.init_replica(layout, tools, topology):
+        print("  replica created with pg_basebackup", flush=True)
+    replica_changed = postgres.write_settings(layout, "replica", topology.replica_delay)
+    _start_and_wait(supervisor, layout, by_tier["replica"])
+    if replica_changed and "postgres-replica" in running:
+        postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
+
+    _converge_clones(layout, topology, tools, supervisor, by_tier["app"], changed)
+
+    nginx_changed = nginx.write_config(layout, topology, tools)
+    if "nginx" in changed:
+        supervisor.replace("nginx")  # a new command line needs a restart, not a reload
+    nginx_info = supervisor.processes().get("nginx")
+    if nginx_info and nginx_info.state == "RUNNING":
+        if nginx_changed:
+            nginx.reload_and_wait(supervisor)
+    else:
+        _start_and_wait(supervisor, layout, by_tier["edge"])
+    verify_identical(topology)
+    print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
+    return topology
+
+
+def _route_only_to_running_clones(
+    layout: Layout, topology: Topology, tools: Tools, supervisor: Supervisor
+) -> None:
+    """Before clones are added or removed, point a running nginx at running clones only.
+
+    On a scale-down this drains the clones about to be stopped, so none of their
+    in-flight requests is cut off.
+    """
+    processes = supervisor.processes()
+    if "nginx" not in processes or processes["nginx"].state != "RUNNING":
+        return
+    idle = [
+        name
+        for name in topology.clone_names
+        if name not in processes or processes[name].state != "RUNNING"
+    ]
+    if nginx.write_config(layout, topology, tools, drained=idle):
+        nginx.reload_and_wait(supervisor)
+
+
+def _converge_clones(
+    layout: Layout,
+    topology: Topology,
+    tools: Tools,
+    supervisor: Supervisor,
+    clones: list[Program],
+    changed: list[str],
+) -> None:
+    """Start missing clones and roll running ones whose program changed (e.g. release).
+
+    The release phase runs first whenever any clone has to (re)start, so no clone of a
+    release ever serves against an unmigrated database.
+    """
+    processes = supervisor.processes()
+
+    def running(name: str) -> bool:
+        info = processes.get(name)
+        return info is not None and info.state in {"RUNNING", "STARTING"}
+
+    to_start = [p for p in clones if not running(p.name)]
+    to_roll = [p for p in clones if running(p.name) and p.name in changed]
+    unhealthy = [p for p in clones if running(p.name) and p not in to_roll and not p.probe()]
+    if not (to_start or to_roll or unhealthy):
+        return
+    run_release_phase(layout, app_env(topology, layout, "release"))
+    for program in to_start:
+        if program.name in changed:
+            supervisor.replace(program.name)
+    _start_and_wait(supervisor, layout, to_start + unhealthy)
+    for program in to_roll:
+        roll_clone(program, layout=layout, topology=topology, tools=tools, supervisor=supervisor)
+
+
+def down(layout: Layout, *, purge: bool = False) -> None:
+    """Stop every process of the cluster; with ``purge`` also delete RUN_DIR's data."""
+    supervisor = Supervisor(layout)
+    if supervisor.shutdown():
+        print("  all processes stopped", flush=True)
+    else:
+        print(f"  nothing running for {layout.run_dir}", flush=True)
+    if not purge:
+        return
+    if layout.run_dir.exists():
+        if not (layout.run_dir / MARKER).exists():
+            raise ConfigurationError(
+                f"refusing to delete {layout.run_dir}: it has no {MARKER} marker, so it "
+                "may not be a cluster directory"
+            )
+        shutil.rmtree(layout.run_dir)
+        print(f"  removed {layout.run_dir}", flush=True)
+    link = layout.checkout / ".run"
+    if link.is_symlink():
+        link.unlink()
+
+
+def set_replica_delay(layout: Layout, seconds: float) -> None:
+    """Change the replica's apply delay on the running cluster, keeping its connections."""
+    tools = Tools.discover()
+    supervisor = Supervisor(layout)
+    supervisor.require_running()
+    topology = load_topology(layout).with_overrides(
+        clones=None, release=None, replica_delay=seconds
+    )
+    save_topology(layout, topology)
+    if postgres.write_settings(layout, "replica", seconds):
+        postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
+    print(f"  replica apply delay is {seconds:g}s", flush=True)

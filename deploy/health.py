@@ -1,0 +1,102 @@
+"""Health probes and the bounded wait around them.
+
+A probe is a callable returning True when the component answers as it should. Probes
+never raise for an unreachable component: they return False (or an HTTP result with
+``ok=False``), and `wait_until` turns a probe that never succeeds into one clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import NotHealthyError
+from .proc import succeeds, tail_file
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when something already accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def redis_ping(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when a Redis server at host:port answers PING with PONG."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def pg_ready(pg_isready: Path, host: str, port: int) -> bool:
+    """True when PostgreSQL at host:port accepts connections (``pg_isready``)."""
+    return succeeds([pg_isready, "-q", "-h", host, "-p", str(port), "-t", "2"])
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """One GET: ``ok`` is HTTP 200; ``body`` is the decoded JSON object, if any."""
+
+    status: int | None
+    body: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+def http_get(url: str, timeout: float = 2.0) -> HttpResult:
+    """GET ``url`` (an http:// URL built by this package); never raises."""
+    if not url.startswith("http://"):
+        raise ValueError(f"refusing non-http URL {url!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http only
+            return HttpResult(response.status, _json_object(response.read()))
+    except urllib.error.HTTPError as exc:
+        return HttpResult(exc.code, _json_object(exc.read()), error=f"HTTP {exc.code}")
+    except (OSError, ValueError) as exc:
+        return HttpResult(None, error=str(exc))
+
+
+def _json_object(raw: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def wait_until(
+    probe: Callable[[], bool],
+    *,
+    what: str,
+    timeout: float,
+    log: Path | None = None,
+    interval: float = 0.2,
+) -> None:
+    """Poll ``probe`` until it returns True; after ``timeout`` seconds raise NotHealthyError.
+
+    The error names ``what`` did not come up and, when ``log`` is given, quotes its tail.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if probe():
+            return
+        if time.monotonic() >= deadline:
+            message = f"{what} did not become healthy within {timeout:.0f}s"
+            if log is not None:
+                message += f"; last lines of {log}:\n{tail_file(log)}"
+            raise NotHealthyError(message)
+        time.sleep(interval)

@@ -1,0 +1,133 @@
+"""nginx, the load balancer: rendering its config and reloading it without dropping requests.
+
+A reload (SIGHUP) makes the nginx master start new workers with the new config and tell the
+old ones to finish their in-flight requests and exit. Waiting for the old workers to be gone
+is therefore a precise signal that no request still uses the old upstream list; `rollout`
+relies on it to drain a clone before restarting it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .errors import ConfigurationError, NotHealthyError
+from .files import write_if_changed
+from .paths import Layout
+from .proc import AS_ROOT, run
+from .supervisord import Supervisor
+from .tools import Tools
+from .topology import HOST, Topology
+
+TEMPLATE = Path(__file__).with_name("nginx") / "nginx.conf.tmpl"
+MIME_TYPES = Path("/etc/nginx/mime.types")
+WORKER_USER = "www-data"  # must be able to read RUN_DIR/static, media and prerendered
+PLACEHOLDER = re.compile(r"{{(\w+)}}")
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """Replace every ``{{name}}``; an unknown name raises, so a typo never ships."""
+
+    def value(match: re.Match[str]) -> str:
+        try:
+            return values[match.group(1)]
+        except KeyError:
+            raise ConfigurationError(f"nginx template uses unknown {match.group(0)}") from None
+
+    return PLACEHOLDER.sub(value, template)
+
+
+def render_nginx_conf(
+    layout: Layout,
+    topology: Topology,
+    *,
+    drained: Iterable[str] = (),
+    as_root: bool = AS_ROOT,
+    mime_types: Path = MIME_TYPES,
+) -> str:
+    """nginx.conf for ``topology``; clones named in ``drained`` are marked ``down``."""
+    drained = set(drained)
+    servers = "\n".join(
+        f"        server {HOST}:{topology.clone_port(name)} max_fails=2 fail_timeout=3s"
+        f"{' down' if name in drained else ''};  # {name}"
+        for name in topology.clone_names
+    )
+    return fill_template(
+        TEMPLATE.read_text(),
+        {
+            "user_directive": f"user {WORKER_USER};"
+            if as_root
+            else "# (not root: workers run as us)",
+            "mime_types": f"include {mime_types};" if mime_types.exists() else "",
+            "nginx_dir": str(layout.nginx_dir),
+            "logs": str(layout.logs),
+            "upstream_servers": servers,
+            "lb_host": HOST,
+            "lb_port": str(topology.ports.lb),
+            "static_root": str(layout.static_root),
+            "media_root": str(layout.media_root),
+            "prerender_root": str(layout.prerender_root),
+        },
+    )
+
+
+def write_config(
+    layout: Layout, topology: Topology, tools: Tools, drained: Iterable[str] = ()
+) -> bool:
+    """Render, write and syntax-check nginx.conf; True if it changed."""
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (layout.nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+    changed = write_if_changed(
+        layout.nginx_conf, render_nginx_conf(layout, topology, drained=drained)
+    )
+    if changed:
+        run(
+            [
+                tools.nginx,
+                "-t",
+                "-q",
+                "-p",
+                layout.nginx_dir,
+                "-c",
+                layout.nginx_conf,
+                "-e",
+                "stderr",
+            ],
+            what=f"nginx -t ({layout.nginx_conf})",
+        )
+    return changed
+
+
+def worker_pids(master_pid: int) -> set[int]:
+    """PIDs of the nginx master's current children (its worker processes)."""
+    children: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == master_pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def reload_and_wait(supervisor: Supervisor, timeout: float = 75.0) -> None:
+    """SIGHUP nginx and wait until every pre-reload worker has finished and exited.
+
+    Afterwards no request is served under the previous configuration. Bounded by
+    ``timeout`` (above proxy_read_timeout, the longest an old worker can be busy).
+    """
+    info = supervisor.processes().get("nginx")
+    if info is None or info.pid is None or info.state != "RUNNING":
+        raise NotHealthyError("nginx is not running; cannot reload it")
+    old = worker_pids(info.pid)
+    supervisor.signal("nginx", "HUP")
+    deadline = time.monotonic() + timeout
+    while old & worker_pids(info.pid):
+        if time.monotonic() > deadline:
+            raise NotHealthyError(
+                f"old nginx workers {sorted(old)} still busy after {timeout:.0f}s"
+            )
+        time.sleep(0.05)

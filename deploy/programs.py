@@ -1,0 +1,247 @@
+"""The cluster's processes as data: one `Program` per supervisor program.
+
+Adding a process kind is one entry in `cluster_programs` (e.g. Dramatiq workers: the same
+``app_env`` as the clones, a ``dramatiq`` command, ``tier="app"``). Each program carries
+its own health probe, so `up`, `status` and `rollout` treat every process alike.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from .files import write_if_changed
+from .health import http_get, pg_ready, redis_ping
+from .paths import Layout
+from .postgres import POSTGRES_USER, in_recovery
+from .proc import AS_ROOT
+from .tools import Tools
+from .topology import HOST, Topology, cluster_env
+
+# Start order: data services, then the replica (it streams from the primary), then the
+# release phase runs, then app processes, then the load balancer in front of them.
+TIERS = ("data", "replica", "app", "edge")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A supervisor program plus what the cluster tool needs to know about it."""
+
+    name: str
+    command: list[str]
+    tier: str
+    probe: Callable[[], bool]
+    address: str
+    port: int
+    port_variable: str  # the environment variable that moves ``port``
+    directory: Path | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    user: str | None = None
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 30
+    startup_timeout: float = 60.0
+
+
+def app_env(topology: Topology, layout: Layout, clone: str) -> dict[str, str]:
+    """Environment of an app process (clone or worker) of the current release."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "SHOP_CLONE": clone,
+        "SHOP_RELEASE": topology.release,
+        # Clones refuse local state (config/checks.py); media is one directory on this host.
+        "SHOP_CLUSTER_MODE": "true",
+        "DJANGO_MEDIA_ROOT_IS_SHARED": "true",
+        "PYTHONUNBUFFERED": "1",
+        **cluster_env(topology, layout),
+    }
+
+
+def clone_healthy(url: str) -> bool:
+    return http_get(f"{url}/healthz").ok
+
+
+def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[Program]:
+    """Every program of the desired cluster, in start order within each tier."""
+    ports = topology.ports
+    pg_user = POSTGRES_USER if AS_ROOT else None
+    pg_isready = tools.pg("pg_isready")
+
+    def postgres(node: str, port: int, tier: str, variable: str) -> Program:
+        ready = partial(pg_ready, pg_isready, HOST, port)
+        standby = partial(in_recovery, tools, port)
+        return Program(
+            name=f"postgres-{node}",
+            command=[
+                str(tools.pg("postgres")),
+                "-D",
+                str(layout.pg_data(node)),
+                "-p",
+                str(port),
+                "-c",
+                f"listen_addresses={HOST}",
+                "-c",
+                f"unix_socket_directories={layout.pg_socket_dir}",
+            ],
+            tier=tier,
+            probe=(lambda: ready() and standby()) if node == "replica" else ready,
+            address=f"{HOST}:{port}",
+            port=port,
+            port_variable=variable,
+            directory=layout.pg_dir,
+            user=pg_user,
+            stopsignal="INT",  # "fast" shutdown; TERM would wait for pooled app connections
+            startup_timeout=60.0,
+        )
+
+    def redis(name: str, port: int, variable: str, options: list[str]) -> Program:
+        return Program(
+            name=name,
+            command=[
+                str(tools.redis_server),
+                "--bind",
+                HOST,
+                "--port",
+                str(port),
+                "--daemonize",
+                "no",
+                "--dir",
+                str(layout.redis_dir),
+                "--dbfilename",
+                f"{name}.rdb",
+                "--appendfilename",
+                f"{name}.aof",
+                *options,
+            ],
+            tier="data",
+            probe=partial(redis_ping, HOST, port),
+            address=f"{HOST}:{port}",
+            port=port,
+            port_variable=variable,
+            startup_timeout=20.0,
+        )
+
+    programs = [
+        postgres("primary", ports.pg_primary, "data", "SHOP_PG_PORT"),
+        postgres("replica", ports.pg_replica, "replica", "SHOP_PG_REPLICA_PORT"),
+        # Sessions and the Dramatiq broker: must never silently drop keys.
+        redis(
+            "redis",
+            ports.redis,
+            "SHOP_REDIS_PORT",
+            ["--appendonly", "yes", "--maxmemory-policy", "noeviction"],
+        ),
+        # A pure cache: bounded, evicts least recently used keys, nothing on disk.
+        redis(
+            "redis-cache",
+            ports.redis_cache,
+            "SHOP_REDIS_CACHE_PORT",
+            [
+                "--maxmemory",
+                "256mb",
+                "--maxmemory-policy",
+                "allkeys-lru",
+                "--appendonly",
+                "no",
+                "--save",
+                "",
+            ],
+        ),
+    ]
+    for name in topology.clone_names:
+        url = topology.clone_url(name)
+        programs.append(
+            Program(
+                name=name,
+                command=[
+                    str(layout.venv_bin / "gunicorn"),
+                    "config.wsgi",
+                    "-c",
+                    str(layout.checkout / "deploy" / "gunicorn.conf.py"),
+                    "--bind",
+                    f"{HOST}:{topology.clone_port(name)}",
+                ],
+                tier="app",
+                probe=partial(clone_healthy, url),
+                address=url,
+                port=topology.clone_port(name),
+                port_variable="SHOP_CLONE_BASE_PORT",
+                directory=layout.checkout,
+                environment=app_env(topology, layout, name),
+                # Above gunicorn's graceful_timeout, so in-flight requests can finish.
+                stopwaitsecs=40,
+            )
+        )
+    programs.append(
+        Program(
+            name="nginx",
+            command=[
+                str(tools.nginx),
+                "-p",
+                str(layout.nginx_dir),
+                "-c",
+                str(layout.nginx_conf),
+                "-e",
+                "stderr",
+            ],
+            tier="edge",
+            probe=lambda: http_get(f"{topology.lb_url}/_lb/health").ok,
+            address=topology.lb_url,
+            port=ports.lb,
+            port_variable="SHOP_LB_PORT",
+            stopsignal="QUIT",  # graceful: finish in-flight requests
+            startup_timeout=20.0,
+        )
+    )
+    return programs
+
+
+def _quote(value: str) -> str:
+    """Escape for supervisor's config parser: ``%`` starts an interpolation there."""
+    return value.replace("%", "%%")
+
+
+def render_program(program: Program, logs: Path) -> str:
+    """The ``[program:x]`` section for one program."""
+    lines = [
+        f"[program:{program.name}]",
+        f"command={_quote(shlex.join(program.command))}",
+        "autostart=false",  # `up` starts tiers in order, waiting for health in between
+        # supervisord stops programs in reverse priority: nginx first, postgres last.
+        f"priority={100 * (TIERS.index(program.tier) + 1)}",
+        "autorestart=true",
+        "startsecs=1",
+        "startretries=10",
+        f"stopsignal={program.stopsignal}",
+        f"stopwaitsecs={program.stopwaitsecs}",
+        "stopasgroup=false",
+        "killasgroup=true",  # a SIGKILL escalation also takes the children (gunicorn workers)
+        "redirect_stderr=true",
+        f"stdout_logfile={logs / (program.name + '.log')}",
+        "stdout_logfile_maxbytes=10MB",
+        "stdout_logfile_backups=2",
+    ]
+    if program.directory is not None:
+        lines.append(f"directory={_quote(str(program.directory))}")
+    if program.user:
+        lines.append(f"user={program.user}")
+    if program.environment:
+        pairs = ",".join(f'{key}="{_quote(value)}"' for key, value in program.environment.items())
+        lines.append(f"environment={pairs}")
+    return "\n".join(lines) + "\n"
+
+
+def write_program_files(programs: list[Program], layout: Layout) -> None:
+    """One ``programs/<name>.conf`` per program; files of programs no longer wanted go."""
+    wanted = {f"{p.name}.conf" for p in programs}
+    layout.programs_dir.mkdir(parents=True, exist_ok=True)
+    for stale in layout.programs_dir.glob("*.conf"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for program in programs:
+        write_if_changed(
+            layout.programs_dir / f"{program.name}.conf", render_program(program, layout.logs)
+        )

@@ -1,0 +1,149 @@
+"""Cluster status: one snapshot of every component, as JSON and as a table.
+
+Clone health and release come from each clone's own ``/healthz`` (HTTP 200 when healthy),
+so the status reflects what the app reports, not only that a process exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .health import http_get, pg_ready, redis_ping
+from .paths import Layout
+from .postgres import in_recovery
+from .supervisord import Supervisor
+from .tools import Tools
+from .topology import DB_NAME, DB_USER, HOST, Topology, load_topology
+
+
+def collect_status(
+    layout: Layout, tools: Tools, topology: Topology | None = None
+) -> dict[str, Any]:
+    """A JSON-ready snapshot; ``healthy`` at the top is True only if every part is."""
+    topology = topology or load_topology(layout)
+    ports = topology.ports
+    processes = Supervisor(layout).processes()
+
+    def process(name: str) -> dict[str, Any]:
+        info = processes.get(name)
+        return {"pid": info.pid if info else None, "state": info.state if info else "ABSENT"}
+
+    def postgres(name: str, port: int, standby: bool) -> dict[str, Any]:
+        healthy = pg_ready(tools.pg("pg_isready"), HOST, port)
+        if healthy and standby:
+            healthy = in_recovery(tools, port)
+        return {
+            "host": HOST,
+            "port": port,
+            "dbname": DB_NAME,
+            "user": DB_USER,
+            "url": topology.database_url(port),
+            **process(name),
+            "healthy": healthy,
+        }
+
+    def redis(name: str, port: int) -> dict[str, Any]:
+        return {
+            "url": topology.redis_url(port),
+            "host": HOST,
+            "port": port,
+            **process(name),
+            "healthy": redis_ping(HOST, port),
+        }
+
+    clones = []
+    for name in topology.clone_names:
+        url = topology.clone_url(name)
+        answer = http_get(f"{url}/healthz")
+        clones.append(
+            {
+                "name": name,
+                "url": url,
+                **process(name),
+                "release": answer.body.get("release"),
+                "settings_fingerprint": answer.body.get("settings_fingerprint"),
+                "healthy": answer.ok,
+                "error": answer.error or None,
+            }
+        )
+    services = {
+        "primary": postgres("postgres-primary", ports.pg_primary, standby=False),
+        "replica": postgres("postgres-replica", ports.pg_replica, standby=True),
+        "redis": redis("redis", ports.redis),
+        "redis_cache": redis("redis-cache", ports.redis_cache),
+        "nginx": {
+            "url": topology.lb_url,
+            **process("nginx"),
+            "healthy": http_get(f"{topology.lb_url}/_lb/health").ok,
+        },
+    }
+    healthy = all(c["healthy"] for c in clones) and all(s["healthy"] for s in services.values())
+    return {
+        "healthy": healthy,
+        "run_dir": str(layout.run_dir),
+        "release": topology.release,
+        "replica_delay": topology.replica_delay,
+        "lb": topology.lb_url,
+        "clones": clones,
+        "services": services,
+    }
+
+
+def format_table(status: dict[str, Any]) -> str:
+    """The snapshot as an aligned, human-readable table."""
+    rows = [("NAME", "ADDRESS", "PID", "STATE", "HEALTH", "RELEASE")]
+    names = {
+        "primary": "postgres-primary",
+        "replica": "postgres-replica",
+        "redis": "redis",
+        "redis_cache": "redis-cache",
+        "nginx": "nginx",
+    }
+    for key, service in status["services"].items():
+        address = service.get("url") if key == "nginx" else f"{service['host']}:{service['port']}"
+        rows.append(
+            (
+                names[key],
+                str(address),
+                str(service["pid"] or "-"),
+                service["state"],
+                "ok" if service["healthy"] else "UNHEALTHY",
+                "",
+            )
+        )
+    for clone in status["clones"]:
+        rows.append(
+            (
+                clone["name"],
+                clone["url"],
+                str(clone["pid"] or "-"),
+                clone["state"],
+                "ok" if clone["healthy"] else "UNHEALTHY",
+                clone["release"] or "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    verdict = "all healthy" if status["healthy"] else "SOMETHING IS UNHEALTHY"
+    lines.append(f"\nload balancer {status['lb']}  run dir {status['run_dir']}  -> {verdict}")
+    return "\n".join(lines)
+
+
+def summary(topology: Topology) -> str:
+    """What `up` prints at the end: where to point a browser and the services' addresses."""
+    lines = [f"shop (load balancer): {topology.lb_url}/"]
+    for name in topology.clone_names:
+        answer = http_get(f"{topology.clone_url(name)}/healthz")
+        lines.append(f"  {name}: {topology.clone_url(name)}  release {answer.body.get('release')}")
+    ports = topology.ports
+    lines += [
+        f"postgres primary: {topology.database_url(ports.pg_primary)}",
+        f"postgres replica: {topology.database_url(ports.pg_replica)}"
+        + (f" (apply delay {topology.replica_delay:g}s)" if topology.replica_delay else ""),
+        f"redis (sessions, broker): {topology.redis_url(ports.redis)}",
+        f"redis (cache): {topology.redis_url(ports.redis_cache)}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""What the cluster consists of: addresses, clone count, release, and the env clones read.
+
+Ports default to the values in the README and can be moved with environment variables
+(``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
+``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``) so two checkouts can run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+
+from .errors import ConfigurationError
+from .files import write_if_changed
+from .paths import Layout
+
+HOST = "127.0.0.1"
+DB_NAME = "shop"
+DB_USER = "shop"
+DEFAULT_CLONES = 3
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigurationError(f"{name}={raw!r} is not a TCP port")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """TCP ports on 127.0.0.1; clone N listens on ``clone_base + N - 1``."""
+
+    lb: int = 8000
+    clone_base: int = 8001
+    pg_primary: int = 55432
+    pg_replica: int = 55433
+    redis: int = 56380
+    redis_cache: int = 56379
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Ports:
+        """Ports with any ``SHOP_*_PORT`` overrides from ``environ`` applied."""
+        d = cls()
+        return cls(
+            lb=_port(environ, "SHOP_LB_PORT", d.lb),
+            clone_base=_port(environ, "SHOP_CLONE_BASE_PORT", d.clone_base),
+            pg_primary=_port(environ, "SHOP_PG_PORT", d.pg_primary),
+            pg_replica=_port(environ, "SHOP_PG_REPLICA_PORT", d.pg_replica),
+            redis=_port(environ, "SHOP_REDIS_PORT", d.redis),
+            redis_cache=_port(environ, "SHOP_REDIS_CACHE_PORT", d.redis_cache),
+        )
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The desired cluster: what `up` converges to and `status` compares against."""
+
+    ports: Ports
+    clones: int = DEFAULT_CLONES
+    release: str = "dev"
+    replica_delay: float = 0.0
+
+    @property
+    def clone_names(self) -> list[str]:
+        return [f"clone-{i}" for i in range(1, self.clones + 1)]
+
+    def clone_port(self, name: str) -> int:
+        """The port of ``clone-N``."""
+        return self.ports.clone_base + int(name.rsplit("-", 1)[1]) - 1
+
+    def clone_url(self, name: str) -> str:
+        return f"http://{HOST}:{self.clone_port(name)}"
+
+    @property
+    def lb_url(self) -> str:
+        return f"http://{HOST}:{self.ports.lb}"
+
+    def database_url(self, port: int) -> str:
+        return f"postgres://{DB_USER}@{HOST}:{port}/{DB_NAME}"
+
+    def redis_url(self, port: int) -> str:
+        return f"redis://{HOST}:{port}/0"
+
+    def with_overrides(
+        self, *, clones: int | None, release: str | None, replica_delay: float | None
+    ) -> Topology:
+        """A copy with the given (non-None) values replaced."""
+        changes: dict[str, object] = {}
+        if clones is not None:
+            if clones < 1:
+                raise ConfigurationError("--clones must be at least 1")
+            changes["clones"] = clones
+        if release is not None:
+            changes["release"] = release
+        if replica_delay is not None:
+            if replica_delay < 0:
+                raise ConfigurationError("--replica-delay must not be negative")
+            changes["replica_delay"] = replica_delay
+        return replace(self, **changes)
+
+
+def cluster_env(topology: Topology, layout: Layout) -> dict[str, str]:
+    """The variables every app process gets; also written to ``RUN_DIR/cluster.env``."""
+    ports = topology.ports
+    return {
+        "DATABASE_URL": topology.database_url(ports.pg_primary),
+        "REPLICA_DATABASE_URL": topology.database_url(ports.pg_replica),
+        "REDIS_URL": topology.redis_url(ports.redis),
+        "REDIS_CACHE_URL": topology.redis_url(ports.redis_cache),
+        "DJANGO_MEDIA_ROOT": str(layout.media_root),
+        "DJANGO_STATIC_ROOT": str(layout.static_root),
+        "PRERENDER_ROOT": str(layout.prerender_root),
+        "SHOP_LB_URL": topology.lb_url,
+        "SHOP_RUN_DIR": str(layout.run_dir),
+    }
+
+
+def render_env_file(variables: Mapping[str, str]) -> str:
+    """KEY=VALUE lines as read by django-environ's ``read_env`` (values have no newlines)."""
+    header = "# Written by `python -m deploy up`; addresses of the local cluster.\n"
+    return header + "".join(f"{key}={value}\n" for key, value in variables.items())
+
+
+def load_topology(layout: Layout, environ: Mapping[str, str] | None = None) -> Topology:
+    """The topology saved by the last `up`/`rollout`, or the defaults if there is none."""
+    ports = Ports.from_env(os.environ if environ is None else environ)
+    try:
+        saved = json.loads(layout.state_file.read_text())
+    except (OSError, ValueError):
+        return Topology(ports=ports)
+    return Topology(
+        ports=ports,
+        clones=int(saved.get("clones", DEFAULT_CLONES)),
+        release=str(saved.get("release", "dev")),
+        replica_delay=float(saved.get("replica_delay", 0.0)),
+    )
+
+
+def save_topology(layout: Layout, topology: Topology) -> None:
+    """Remember clone count, release and replica delay for later commands."""
+    state = asdict(topology)
+    state.pop("ports")
+    write_if_changed(layout.state_file, json.dumps(state, indent=2) + "\n")

@@ -1,0 +1,145 @@
+"""The primary/replica router against the real primary and streaming replica.
+
+Rows must really reach the replica, so these tests commit (``transaction=True``).
+Which server served a read is proved on the connection itself (``pg_is_in_recovery``,
+``inet_server_port``), not by asking the router.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Price, Product
+from config.lsn import primary_current_lsn
+from config.read_routing import reading_after, routing_scope
+from tests.cluster import deploy, wait_for
+from tests.factories import PriceFactory, ProductFactory, ProductTextFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+
+
+def _server(alias: str) -> tuple[bool, int]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery(), inet_server_port()")
+        return cursor.fetchone()
+
+
+def _replica_has(lsn: int) -> bool:
+    with reading_after(lsn) as scope:
+        Product.objects.exists()
+        return scope.read_alias == "replica"
+
+
+def _replicated_product(**price):
+    product = ProductFactory()
+    ProductTextFactory(product=product)
+    PriceFactory(product=product, **price)
+    wait_for(lambda: _replica_has(primary_current_lsn()), timeout=10, what="replica catch-up")
+    return product
+
+
+@pytest.fixture
+def delayed_replica():
+    deploy("replica-delay", "2")
+    yield
+    deploy("replica-delay", "0")
+
+
+def _price_on_page(client, product) -> tuple[str, str]:
+    response = client.get(f"/products/{product.slug}/")
+    assert response.status_code == 200
+    return response.text, response["X-DB-Read"]
+
+
+def _served_by(queries: CaptureQueriesContext) -> bool:
+    return len(queries.captured_queries) > 0
+
+
+def test_read_without_prior_write_is_served_by_the_replica(client):
+    product = _replicated_product()
+
+    with (
+        CaptureQueriesContext(connections["replica"]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        response = client.get(f"/products/{product.slug}/")
+
+    assert response.status_code == 200
+    assert _served_by(on_replica)
+    assert not _served_by(on_primary)
+    in_recovery, port = _server("replica")
+    assert in_recovery is True
+    assert port == connections["replica"].settings_dict["PORT"]
+
+
+def test_the_writer_reads_its_own_write_at_once_others_may_lag(
+    client, admin_client, delayed_replica
+):
+    product = _replicated_product(amount=Decimal("10.00"))
+    other = client
+
+    response = admin_client.post(
+        "/admin/catalog/price/add/",
+        {
+            "product": product.pk,
+            "amount": "11.50",
+            "currency": "EUR",
+            "valid_from_0": "2000-01-01",
+            "valid_from_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.text
+
+    writer_page, writer_read = _price_on_page(admin_client, product)
+    other_page, other_read = _price_on_page(other, product)
+
+    assert "11.50 EUR" in writer_page
+    assert writer_read == "default (sticky)"
+    # The replica applies WAL 2 s late, so another shopper still sees the old price.
+    assert "10.00 EUR" in other_page
+    assert other_read == "replica (replica)"
+
+    write_lsn = primary_current_lsn()
+    wait_for(lambda: _replica_has(write_lsn), timeout=15, what="the delayed replica")
+    writer_page, writer_read = _price_on_page(admin_client, product)
+    assert "11.50 EUR" in writer_page
+    assert writer_read == "replica (replica)"
+
+
+def test_every_query_inside_atomic_goes_to_the_primary():
+    with (
+        routing_scope(),
+        CaptureQueriesContext(connections["replica"]) as on_replica,
+        transaction.atomic(),
+    ):
+        product = ProductFactory()
+        assert Product.objects.get(pk=product.pk) == product
+        assert list(Price.objects.filter(product=product)) == []
+    assert not _served_by(on_replica)
+
+
+def test_reads_outside_a_request_or_job_use_the_primary():
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        Product.objects.count()
+    assert not _served_by(on_replica)
+
+
+def test_admin_reads_use_the_primary(admin_client):
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        response = admin_client.get("/admin/catalog/product/")
+    assert response.status_code == 200
+    assert response["X-DB-Read"] == "default (pinned)"
+    assert not _served_by(on_replica)
+
+
+def test_migrations_never_touch_the_replica():
+    from django.core.management import call_command
+
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        call_command("migrate", database="replica", verbosity=0)
+    writes = [
+        q["sql"] for q in on_replica.captured_queries if not q["sql"].lstrip().startswith("SELECT")
+    ]
+    assert writes == []

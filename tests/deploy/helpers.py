@@ -1,0 +1,120 @@
+"""Helpers for the cluster tests: the CLI as a subprocess, and a background request loop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def deploy_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m deploy <args>`` from the checkout, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", *args],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def cluster_status() -> dict[str, Any]:
+    """The parsed ``status-json``, whatever the cluster's health."""
+    done = deploy_cli("status-json", timeout=60)
+    return json.loads(done.stdout)
+
+
+def new_session() -> requests.Session:
+    """A client that opens a fresh connection per request.
+
+    During an nginx reload the old workers close idle keep-alive connections; a client
+    that sends on such a connection at that instant sees a reset that browsers silently
+    retry but `requests` does not. Closing after each response keeps the test about the
+    server side, which is what these tests are for.
+    """
+    session = requests.Session()
+    session.headers["Connection"] = "close"
+    return session
+
+
+@dataclass
+class LoadResult:
+    """What a load loop saw: every request counted, every failure described."""
+
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+    clones: set[str] = field(default_factory=set)
+
+
+class LoadLoop:
+    """Requests in a background thread until stopped, or until ``max_seconds`` pass.
+
+    A failure is any exception or unexpected status. ``post_slug`` switches the loop to
+    alternate GET pages with CSRF-protected POSTs adding that product to a session cart.
+    """
+
+    def __init__(self, lb_url: str, *, post_slug: str | None = None, max_seconds: float = 120):
+        self.lb_url = lb_url
+        self.post_slug = post_slug
+        self.max_seconds = max_seconds
+        self.result = LoadResult()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LoadLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _check(self, response: requests.Response, expected: int, what: str) -> None:
+        self.result.requests += 1
+        if "X-Clone" in response.headers:
+            self.result.clones.add(response.headers["X-Clone"])
+        if response.status_code != expected:
+            self.result.failures.append(f"{what}: HTTP {response.status_code}")
+
+    def _one(self, session: requests.Session, step: int) -> None:
+        if self.post_slug is None:
+            path = "/" if step % 2 else "/healthz"
+            self._check(session.get(f"{self.lb_url}{path}", timeout=30), 200, f"GET {path}")
+            return
+        if "csrftoken" not in session.cookies:
+            self._check(session.get(f"{self.lb_url}/cart.json", timeout=30), 200, "GET /cart.json")
+        response = session.post(
+            f"{self.lb_url}/cart/add/{self.post_slug}/",
+            headers={
+                "X-CSRFToken": session.cookies.get("csrftoken", ""),
+                "Accept": "application/json",
+            },
+            data={"quantity": "1"},
+            timeout=30,
+        )
+        self._check(response, 200, "POST /cart/add/")
+        self._check(session.get(f"{self.lb_url}/", timeout=30), 200, "GET /")
+
+    def _run(self) -> None:
+        session = new_session()
+        deadline = time.monotonic() + self.max_seconds
+        step = 0
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            step += 1
+            try:
+                self._one(session, step)
+            except requests.RequestException as exc:
+                self.result.requests += 1
+                self.result.failures.append(f"{type(exc).__name__}: {exc}")
+            if step % 40 == 0:  # a new cart now and then keeps session payloads small
+                session = new_session()

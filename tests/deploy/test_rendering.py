@@ -1,0 +1,130 @@
+"""Rendered configuration: nginx, supervisor programs, postgres settings, cluster.env."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from deploy.errors import ConfigurationError
+from deploy.nginx import fill_template, render_nginx_conf
+from deploy.paths import Layout
+from deploy.postgres import render_settings
+from deploy.programs import Program, app_env, render_program
+from deploy.topology import Ports, Topology, cluster_env, render_env_file
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Layout:
+    return Layout(checkout=tmp_path / "checkout", run_dir=tmp_path / "run")
+
+
+@pytest.fixture
+def topology() -> Topology:
+    return Topology(ports=Ports(), clones=3, release="abc123-20260101000000")
+
+
+def test_nginx_balances_over_every_clone(layout: Layout, topology: Topology) -> None:
+    conf = render_nginx_conf(layout, topology, as_root=False)
+    servers = re.findall(r"server 127\.0\.0\.1:(\d+) max_fails=\d+ fail_timeout=\d+s;", conf)
+    assert servers == ["8001", "8002", "8003"]
+    assert "listen 127.0.0.1:8000" in conf
+    assert "daemon off;" in conf
+    assert "proxy_next_upstream error timeout http_502 http_503;" in conf
+    assert "non_idempotent" not in conf.replace("`non_idempotent`", "")
+
+
+def test_nginx_marks_a_drained_clone_down(layout: Layout, topology: Topology) -> None:
+    conf = render_nginx_conf(layout, topology, drained=["clone-2"], as_root=False)
+    assert "server 127.0.0.1:8002 max_fails=2 fail_timeout=3s down;" in conf
+    assert conf.count(" down;") == 1
+
+
+def test_nginx_keeps_every_path_inside_run_dir(layout: Layout, topology: Topology) -> None:
+    conf = render_nginx_conf(layout, topology, as_root=False)
+    assert f"alias {layout.static_root}/;" in conf
+    assert f"alias {layout.media_root}/;" in conf
+    assert f"pid {layout.nginx_dir}/nginx.pid;" in conf
+    assert f"root {layout.prerender_root};" in conf
+    assert "{{" not in conf
+
+
+def test_nginx_workers_drop_root(layout: Layout, topology: Topology) -> None:
+    assert "user www-data;" in render_nginx_conf(layout, topology, as_root=True)
+    assert "user www-data;" not in render_nginx_conf(layout, topology, as_root=False)
+
+
+def test_prerendered_pages_only_for_plain_gets_of_public_paths(
+    layout: Layout, topology: Topology
+) -> None:
+    conf = render_nginx_conf(layout, topology, as_root=False)
+    assert "try_files $prerendered_file @clones;" in conf
+    for private in ("admin", "orders", "cart", "healthz"):
+        assert re.search(rf"~\^/{private}\S*\s+0;", conf), private
+    assert re.search(r'"111"\s+"/current\$uri/index.html";', conf)
+
+
+def test_template_typos_fail_loudly() -> None:
+    with pytest.raises(ConfigurationError, match="{{nope}}"):
+        fill_template("listen {{nope}};", {})
+
+
+def test_program_renders_command_env_and_graceful_stop(tmp_path: Path) -> None:
+    program = Program(
+        name="clone-1",
+        command=["/venv/bin/gunicorn", "config.wsgi", "--bind", "127.0.0.1:8001"],
+        tier="app",
+        probe=lambda: True,
+        address="http://127.0.0.1:8001",
+        port=8001,
+        port_variable="SHOP_CLONE_BASE_PORT",
+        environment={"SHOP_RELEASE": "r1", "ODD": "with space and 100%"},
+        stopwaitsecs=40,
+    )
+    text = render_program(program, tmp_path)
+    assert "[program:clone-1]" in text
+    assert "command=/venv/bin/gunicorn config.wsgi --bind 127.0.0.1:8001" in text
+    assert 'SHOP_RELEASE="r1"' in text
+    assert 'ODD="with space and 100%%"' in text  # supervisor interpolates single %
+    assert "stopwaitsecs=40" in text
+    assert "autostart=false" in text
+    assert f"stdout_logfile={tmp_path / 'clone-1.log'}" in text
+
+
+def test_app_env_names_the_clone_release_and_services(layout: Layout, topology: Topology) -> None:
+    env = app_env(topology, layout, "clone-2")
+    assert env["SHOP_CLONE"] == "clone-2"
+    assert env["SHOP_RELEASE"] == topology.release
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
+    assert env["DJANGO_DEBUG"] == "false"
+    assert env["DATABASE_URL"] == "postgres://shop@127.0.0.1:55432/shop"
+
+
+def test_cluster_env_file_has_every_address(layout: Layout, topology: Topology) -> None:
+    text = render_env_file(cluster_env(topology, layout))
+    lines = dict(line.split("=", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert lines == {
+        "DATABASE_URL": "postgres://shop@127.0.0.1:55432/shop",
+        "REPLICA_DATABASE_URL": "postgres://shop@127.0.0.1:55433/shop",
+        "REDIS_URL": "redis://127.0.0.1:56380/0",
+        "REDIS_CACHE_URL": "redis://127.0.0.1:56379/0",
+        "DJANGO_MEDIA_ROOT": str(layout.media_root),
+        "DJANGO_STATIC_ROOT": str(layout.static_root),
+        "PRERENDER_ROOT": str(layout.prerender_root),
+        "SHOP_LB_URL": "http://127.0.0.1:8000",
+        "SHOP_RUN_DIR": str(layout.run_dir),
+    }
+
+
+def test_ports_move_with_environment_variables() -> None:
+    ports = Ports.from_env({"SHOP_LB_PORT": "9000", "SHOP_PG_PORT": "6543"})
+    assert (ports.lb, ports.pg_primary, ports.redis) == (9000, 6543, 56380)
+    with pytest.raises(ConfigurationError, match="SHOP_REDIS_PORT"):
+        Ports.from_env({"SHOP_REDIS_PORT": "http"})
+
+
+def test_replica_settings_carry_the_apply_delay() -> None:
+    assert "recovery_min_apply_delay = '2500ms'" in render_settings("replica", 2.5)
+    assert "recovery_min_apply_delay" not in render_settings("primary", 2.5)
+    assert "wal_level = replica" in render_settings("primary", 0)
