@@ -19,11 +19,14 @@ from config.lsn import Lsn, lsn_parse
 
 logger = logging.getLogger(__name__)
 
-# Seconds since the last replayed transaction, but 0 when everything received is
-# replayed: an idle primary must not make a caught-up replica look late.
+# Lag in seconds: 0 when all WAL received so far is replayed (an idle primary must not
+# make a caught-up replica look late), else the age of the last replayed transaction
+# (an overestimate after a quiet spell, which only sends reads to the primary sooner).
+# NULL received position: the replica is not streaming, so its lag is unknown.
 PROBE_SQL = """
 SELECT pg_last_wal_replay_lsn()::text,
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+       CASE WHEN pg_last_wal_receive_lsn() IS NULL THEN 'Infinity'::float8
+            WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
        END
 """

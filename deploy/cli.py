@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     delay.add_argument("seconds", type=float)
     restart = commands.add_parser("restart-clone", help="drain and restart one clone")
     restart.add_argument("name", help="e.g. clone-2")
+    for verb in ("stop", "start"):
+        one = commands.add_parser(verb, help=f"{verb} one process (fault drills)")
+        one.add_argument("name", help="e.g. postgres-replica, redis-cache")
     return parser
 
 
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             cluster.set_replica_delay(layout, args.seconds)
         elif args.command == "restart-clone":
             rollout.restart_clone(layout, args.name)
+        elif args.command == "stop":
+            cluster.stop_program(layout, args.name)
+        elif args.command == "start":
+            cluster.start_program(layout, args.name)
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -73,15 +73,16 @@ def up(
     """Converge the local cluster to the requested shape and return it.
 
     Omitted options keep the values of the previous `up` (or the defaults on a fresh
-    RUN_DIR). Raises DeployError subclasses naming whatever did not come up.
+    RUN_DIR), except the release: it names the code in the checkout, so clones running
+    older code are rolled onto it. Raises DeployError subclasses naming whatever did not
+    come up.
     """
     started = time.monotonic()
     tools = Tools.discover()
     _prepare_dirs(layout)
-    fresh = not layout.state_file.exists()
     topology = load_topology(layout).with_overrides(
         clones=clones,
-        release=release or (default_release_name(layout) if fresh else None),
+        release=release or default_release_name(layout),
         replica_delay=replica_delay,
     )
     save_topology(layout, topology)
@@ -218,3 +219,28 @@ def set_replica_delay(layout: Layout, seconds: float) -> None:
     if postgres.write_settings(layout, "replica", seconds):
         postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
     print(f"  replica apply delay is {seconds:g}s", flush=True)
+
+
+def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:
+    supervisor = Supervisor(layout)
+    supervisor.require_running()
+    programs = {
+        p.name: p for p in cluster_programs(load_topology(layout), layout, Tools.discover())
+    }
+    if name not in programs:
+        raise ConfigurationError(f"no program {name!r}; the cluster has: {', '.join(programs)}")
+    return supervisor, programs[name]
+
+
+def stop_program(layout: Layout, name: str) -> None:
+    """Stop one process (a fault drill: e.g. ``postgres-replica`` or ``redis-cache``)."""
+    supervisor, program = _program(layout, name)
+    supervisor.stop(program.name)
+    print(f"  {program.name} stopped", flush=True)
+
+
+def start_program(layout: Layout, name: str) -> None:
+    """Start one stopped process again and wait until it is healthy."""
+    supervisor, program = _program(layout, name)
+    _start_and_wait(supervisor, layout, [program])
+    print(f"  {program.name} running", flush=True)

@@ -7,7 +7,7 @@ still serving while a rollout proceeds (expand first, contract in a later releas
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import os
 from collections.abc import Mapping
 
@@ -18,18 +18,25 @@ from .proc import run
 GIT = "/usr/bin/git"
 
 
-def default_release_name(layout: Layout, now: dt.datetime | None = None) -> str:
-    """``<short commit>-<UTC timestamp>``, so every rollout is distinguishable.
-
-    Falls back to ``dev`` as the commit part outside a git checkout or before the first
-    commit.
+def default_release_name(layout: Layout) -> str:
+    """The code the clones would run: ``<short commit>``, plus ``-dirty<hash>`` of the
+    uncommitted changes. So ``up`` after an edit rolls the clones onto the new code, and
+    an unchanged tree keeps its release. ``dev`` stands for the commit outside git.
     """
+
+    def git(*args: str) -> str:
+        return run([GIT, *args], what="git", cwd=layout.checkout)
+
     try:
-        commit = run([GIT, "rev-parse", "--short", "HEAD"], what="git", cwd=layout.checkout).strip()
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        changes = git("diff", "HEAD", "--binary") + git(
+            "ls-files", "--others", "--exclude-standard"
+        )
     except CommandError:
-        commit = "dev"
-    stamp = (now or dt.datetime.now(tz=dt.UTC)).strftime("%Y%m%d%H%M%S")
-    return f"{commit}-{stamp}"
+        return "dev"
+    if not changes:
+        return commit
+    return f"{commit}-dirty{hashlib.sha256(changes.encode()).hexdigest()[:8]}"
 
 
 def run_release_phase(layout: Layout, env: Mapping[str, str]) -> None:

@@ -1,8 +1,24 @@
-"""Shared fixtures. The services (Postgres primary + replica, Redis) are the project's
-own, started by ``make test`` through the cluster tool before pytest runs."""
+"""Shared fixtures.
+
+The services (Postgres primary + replica, Redis, the gunicorn clones behind nginx) are
+the project's own, started by ``make test`` with ``python -m deploy up`` before pytest
+runs. Tests that drive the cluster take the ``cluster`` fixture (or ``lb_url``), which
+fails at once, saying so, when the cluster is not up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any
 
 import pytest
+import requests
 
+from tests.deploy.helpers import CHECKOUT, deploy_cli
 from tests.factories import PictureFactory, PriceFactory, ProductFactory, ProductTextFactory
 
 
@@ -14,3 +30,59 @@ def product():
     ProductTextFactory(product=product)
     PictureFactory(product=product)
     return product
+
+
+@pytest.fixture(scope="session")
+def cluster() -> dict[str, Any]:
+    """The running cluster's ``status-json``; fails clearly if it is not up and healthy."""
+    done = deploy_cli("status-json", timeout=60)
+    try:
+        status = json.loads(done.stdout)
+    except ValueError:
+        pytest.fail(
+            "`python -m deploy status-json` gave no JSON; is the cluster up? "
+            f"Run `python -m deploy up` (make test does).\n{done.stdout}\n{done.stderr}"
+        )
+    if done.returncode != 0 or not status.get("healthy"):
+        pytest.fail(
+            "the local cluster is not up and healthy; run `python -m deploy up` "
+            f"(make test does). status-json said:\n{json.dumps(status, indent=2)}"
+        )
+    return status
+
+
+@pytest.fixture(scope="session")
+def lb_url(cluster: dict[str, Any]) -> str:
+    return str(cluster["lb"])
+
+
+@pytest.fixture(scope="session")
+def product_slug(lb_url: str) -> str:
+    """A published product's slug, seeding a small catalog first if it is empty."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "seed_catalog",
+            "--if-empty",
+            "--products",
+            "5",
+            "--seed",
+            "1",
+            "--verbosity",
+            "0",
+        ],
+        cwd=CHECKOUT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    home = requests.get(f"{lb_url}/", timeout=10).text
+    for category in re.findall(r'href="(/categories/[\w-]+/)"', home):
+        page = requests.get(f"{lb_url}{category}", timeout=10).text
+        match = re.search(r'href="/products/([\w-]+)/"', page)
+        if match:
+            return match.group(1)
+    pytest.fail("no product link on any category page after `seed_catalog`")

@@ -53,6 +53,11 @@ class LoadResult:
 
     requests: int = 0
     failures: list[str] = field(default_factory=list)
+    failure_times: list[float] = field(default_factory=list)  # monotonic send time of each
+
+    def failures_sent_after(self, moment: float) -> list[str]:
+        return [f for f, at in zip(self.failures, self.failure_times, strict=True) if at > moment]
+
     clones: set[str] = field(default_factory=set)
 
 
@@ -60,7 +65,8 @@ class LoadLoop:
     """Requests in a background thread until stopped, or until ``max_seconds`` pass.
 
     A failure is any exception or unexpected status. ``post_slug`` switches the loop to
-    alternate GET pages with CSRF-protected POSTs adding that product to a session cart.
+    alternate GET pages with CSRF-protected POSTs adding that product to a session cart,
+    and counts a cart that forgot an earlier add (a lost session) as a failure.
     """
 
     def __init__(self, lb_url: str, *, post_slug: str | None = None, max_seconds: float = 120):
@@ -68,6 +74,8 @@ class LoadLoop:
         self.post_slug = post_slug
         self.max_seconds = max_seconds
         self.result = LoadResult()
+        self._cart_count = 0  # adds the current session's cart must remember
+        self._sent_at = 0.0  # when the current step began
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -79,12 +87,16 @@ class LoadLoop:
         self._stop.set()
         self._thread.join(timeout=30)
 
+    def _fail(self, what: str) -> None:
+        self.result.failures.append(what)
+        self.result.failure_times.append(self._sent_at)
+
     def _check(self, response: requests.Response, expected: int, what: str) -> None:
         self.result.requests += 1
         if "X-Clone" in response.headers:
             self.result.clones.add(response.headers["X-Clone"])
         if response.status_code != expected:
-            self.result.failures.append(f"{what}: HTTP {response.status_code}")
+            self._fail(f"{what}: HTTP {response.status_code}")
 
     def _one(self, session: requests.Session, step: int) -> None:
         if self.post_slug is None:
@@ -103,6 +115,13 @@ class LoadLoop:
             timeout=30,
         )
         self._check(response, 200, "POST /cart/add/")
+        if response.status_code == 200:
+            self._cart_count += 1
+            if response.json()["count"] != self._cart_count:  # the session lost an earlier add
+                self._fail(
+                    f"cart count {response.json()['count']} after {self._cart_count} adds "
+                    f"(clone {response.headers.get('X-Clone')})"
+                )
         self._check(session.get(f"{self.lb_url}/", timeout=30), 200, "GET /")
 
     def _run(self) -> None:
@@ -111,10 +130,12 @@ class LoadLoop:
         step = 0
         while not self._stop.is_set() and time.monotonic() < deadline:
             step += 1
+            self._sent_at = time.monotonic()
             try:
                 self._one(session, step)
             except requests.RequestException as exc:
                 self.result.requests += 1
-                self.result.failures.append(f"{type(exc).__name__}: {exc}")
+                self._fail(f"{type(exc).__name__}: {exc}")
             if step % 40 == 0:  # a new cart now and then keeps session payloads small
                 session = new_session()
+                self._cart_count = 0
