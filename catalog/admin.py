@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from catalog import services
 from catalog.models import Category, Picture, Price, Product, ProductText, Review
 
 
@@ -39,6 +40,21 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PriceInline, ProductTextInline, PictureInline, ReviewInline]
+    actions = ["publish", "unpublish"]
+
+    @admin.action(description="Publish the selected products")
+    def publish(self, request, queryset):
+        changed = services.products_publish_set(
+            product_ids=queryset.values_list("pk", flat=True), published=True
+        )
+        self.message_user(request, f"Published {changed} product(s).")
+
+    @admin.action(description="Unpublish the selected products")
+    def unpublish(self, request, queryset):
+        changed = services.products_publish_set(
+            product_ids=queryset.values_list("pk", flat=True), published=False
+        )
+        self.message_user(request, f"Unpublished {changed} product(s).")
 
 
 @admin.register(Price)

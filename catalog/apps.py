@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        from catalog import cache_invalidation, signals  # noqa: F401  (connects receivers)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
+from catalog.events import catalog_changed_on_commit
 from catalog.models import Category, Picture, Price, Product, ProductText, Review
 
 BATCH = 2000
@@ -108,6 +109,8 @@ def catalog_seed(
             )
             if progress:
                 progress(len(batch))
+        # bulk_create sends no model signals: announce the new rows ourselves.
+        catalog_changed_on_commit(models=[Category, Product, Price, ProductText, Picture, Review])
     return products
 
 

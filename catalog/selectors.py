@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -55,19 +56,32 @@ class ReviewSummary:
 
 @dataclass(frozen=True)
 class ProductPage:
-    """Everything the product page shows, assembled from several queries."""
+    """Everything the product page shows, assembled from several queries.
+
+    Cached whole (``catalog.page_cache``): bump ``CACHE_VERSION`` whenever the shape of
+    this class or of its parts changes, so clones of the old and the new release keep
+    separate cache entries during a rolling deploy.
+    """
+
+    CACHE_VERSION: ClassVar[int] = 1
 
     id: int
     slug: str
     name: str
     category_slug: str
     category_name: str
-    current_price: PriceData | None
-    prices: tuple[PriceData, ...]
+    prices: tuple[PriceData, ...]  # newest first, future ones included
     texts: tuple[TextData, ...]
     pictures: tuple[PictureData, ...]
     review_summary: ReviewSummary
     latest_reviews: tuple[ReviewData, ...]
+
+    @property
+    def current_price(self) -> PriceData | None:
+        """Worked out when read, not when assembled: a cached page must switch to a
+        scheduled price at its ``valid_from`` without being rebuilt."""
+        now = timezone.now()
+        return next((price for price in self.prices if price.valid_from <= now), None)
 
     def text_for(self, language: str) -> TextData | None:
         """The text in ``language``, else the first one there is."""
@@ -93,18 +107,36 @@ def _current_price_subquery(field: str, *, now: datetime) -> Subquery:
     return Subquery(latest.values(field)[:1])
 
 
-def category_list() -> QuerySet[Category]:
+@dataclass(frozen=True)
+class CategorySummary:
+    slug: str
+    name: str
+    product_count: int
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    slug: str
+    name: str
+    price_amount: Decimal | None
+    price_currency: str | None
+
+
+@dataclass(frozen=True)
+class CategoryPage:
+    slug: str
+    name: str
+    products: tuple[ProductRow, ...]
+    # When a scheduled price takes effect and the listing must be worked out again.
+    next_price_change: datetime | None
+
+
+def category_list() -> list[CategorySummary]:
     """Categories with the number of published products in each (one query)."""
-    return Category.objects.annotate(
+    categories = Category.objects.annotate(
         product_count=Count("products", filter=Q(products__published=True))
     ).order_by("name")
-
-
-def category_get(*, slug: str) -> Category:
-    try:
-        return Category.objects.get(slug=slug)
-    except Category.DoesNotExist:
-        raise Http404(f"No category {slug!r}.") from None
+    return [CategorySummary(c.slug, c.name, c.product_count) for c in categories]
 
 
 def products_with_current_price() -> QuerySet[Product]:
@@ -116,9 +148,20 @@ def products_with_current_price() -> QuerySet[Product]:
     )
 
 
-def category_products(*, category: Category) -> QuerySet[Product]:
-    """Published products of a category with their current price (one query)."""
-    return products_with_current_price().filter(category=category).order_by("name")
+def category_page_get(*, slug: str) -> CategoryPage:
+    """A category and its published products with their current prices (three queries)."""
+    try:
+        category = Category.objects.get(slug=slug)
+    except Category.DoesNotExist:
+        raise Http404(f"No category {slug!r}.") from None
+    products = products_with_current_price().filter(category=category).order_by("name")
+    rows = tuple(ProductRow(p.slug, p.name, p.price_amount, p.price_currency) for p in products)
+    upcoming = Price.objects.filter(
+        product__category=category, product__published=True, valid_from__gt=timezone.now()
+    ).aggregate(first=Min("valid_from"))
+    return CategoryPage(
+        slug=category.slug, name=category.name, products=rows, next_price_change=upcoming["first"]
+    )
 
 
 def product_page_get(*, slug: str) -> ProductPage:
@@ -132,7 +175,6 @@ def product_page_get(*, slug: str) -> ProductPage:
 
 def product_page_assemble(*, product: Product) -> ProductPage:
     """Six queries, whatever the number of prices, texts, pictures or reviews."""
-    now = timezone.now()
     prices = tuple(
         PriceData(amount=p.amount, currency=p.currency, valid_from=p.valid_from)
         for p in Price.objects.filter(product=product).order_by("-valid_from")
@@ -151,14 +193,12 @@ def product_page_assemble(*, product: Product) -> ProductPage:
         ReviewData(author_name=r.author_name, rating=r.rating, body=r.body, created=r.created)
         for r in reviews.order_by("-created")[:LATEST_REVIEWS]
     )
-    current = next((p for p in prices if p.valid_from <= now), None)
     return ProductPage(
         id=product.pk,
         slug=product.slug,
         name=product.name,
         category_slug=product.category.slug,
         category_name=product.category.name,
-        current_price=current,
         prices=prices,
         texts=texts,
         pictures=pictures,

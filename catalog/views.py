@@ -1,24 +1,23 @@
-"""Storefront pages. Thin: parse the URL, call a selector, render."""
+"""Storefront pages. Thin: parse the URL, read through the caches, render."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from catalog import selectors
+from catalog import cached_reads
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", {"categories": selectors.category_list()})
+    return render(request, "catalog/home.html", {"categories": cached_reads.categories()})
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    category = selectors.category_get(slug=slug)
-    products = selectors.category_products(category=category)
-    return render(request, "catalog/category.html", {"category": category, "products": products})
+    page = cached_reads.category_page(slug=slug)
+    return render(request, "catalog/category.html", {"page": page})
 
 
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.product_page_get(slug=slug)
+    page = cached_reads.product_page(slug=slug)
     return render(
         request,
         "catalog/product.html",

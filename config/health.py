@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from config.fingerprint import settings_fingerprint
-from config.routing_stats import routing_counts
+from config.stats import stat_counts
 
 
 def _database_state(alias: str) -> dict[str, object]:
@@ -54,6 +54,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "release": settings.RELEASE,
         "settings_fingerprint": settings_fingerprint(),
         "checks": checks,
-        "db_reads": routing_counts(),
+        "db_reads": stat_counts("db_reads"),
+        "cache_stats": stat_counts("cache"),
     }
     return JsonResponse(body, status=200 if healthy else 503)

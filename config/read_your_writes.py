@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from config.lsn import Lsn, lsn_format, lsn_parse, primary_current_lsn
 from config.read_routing import PRIMARY, note_writes, routing_scope
-from config.routing_stats import routing_count
+from config.stats import stat_count
 
 COOKIE = "rw_lsn"
 COOKIE_SALT = "config.read_your_writes"
@@ -48,7 +48,7 @@ class ReadYourWritesMiddleware:
             )
         if scope.read_alias is not None:
             response["X-DB-Read"] = f"{scope.read_alias} ({scope.reason})"
-            routing_count(scope.reason)
+            stat_count("db_reads", scope.reason)
         return response
 
 

@@ -22,6 +22,23 @@ from tests.deploy.helpers import CHECKOUT, deploy_cli
 from tests.factories import PictureFactory, PriceFactory, ProductFactory, ProductTextFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_test_cache():
+    """Each test starts with no cached pages, and with the cache believed up.
+
+    Only the test run's own keys (prefix ``test``) are deleted; the local cluster's
+    entries on the same Redis stay. Needed because writes in a rolled-back test
+    transaction never announce themselves, so they never invalidate anything.
+    """
+    from django.core.cache import caches
+
+    from config import redis_guard
+
+    redis_guard._down_until = 0.0
+    caches["default"].delete_pattern("*")
+    yield
+
+
 @pytest.fixture
 def product():
     """A published product with a price, a text and a picture."""
@@ -58,7 +75,7 @@ def lb_url(cluster: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="session")
 def product_slug(lb_url: str) -> str:
-    """A published product's slug, seeding a small catalog first if it is empty."""
+    """A published product's slug, seeding the demo catalog (as `make up` does) if empty."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     subprocess.run(
         [
@@ -66,10 +83,6 @@ def product_slug(lb_url: str) -> str:
             "manage.py",
             "seed_catalog",
             "--if-empty",
-            "--products",
-            "5",
-            "--seed",
-            "1",
             "--verbosity",
             "0",
         ],

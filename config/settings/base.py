@@ -106,6 +106,14 @@ CACHES = {
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     },
 }
+# After a cache failure, pages come from the database for this long before Redis is retried.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+# Cached product pages live this long unless a write drops them first; a missing hot
+# page is rebuilt by one process while the others wait up to this long for it.
+PRODUCT_PAGE_CACHE_SECONDS = env.int("PRODUCT_PAGE_CACHE_SECONDS", default=24 * 3600)
+PRODUCT_PAGE_REBUILD_WAIT_SECONDS = env.float("PRODUCT_PAGE_REBUILD_WAIT_SECONDS", default=2.0)
+# Cached queries (category listings) expire after this, if no write moved them first.
+QUERY_CACHE_SECONDS = env.int("QUERY_CACHE_SECONDS", default=3600)
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "sessions"
 

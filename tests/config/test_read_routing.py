@@ -2,14 +2,18 @@
 
 Rows must really reach the replica, so these tests commit (``transaction=True``).
 Which server served a read is proved on the connection itself (``pg_is_in_recovery``,
-``inet_server_port``), not by asking the router.
+``inet_server_port``), not by asking the router. Prices are read on the cart page,
+which reads through the router on every request (product pages are cached objects,
+tested in tests/catalog/test_page_cache.py).
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from catalog.models import Price, Product
 from config.lsn import primary_current_lsn
@@ -47,10 +51,16 @@ def delayed_replica():
     deploy("replica-delay", "0")
 
 
-def _price_on_page(client, product) -> tuple[str, str]:
-    response = client.get(f"/products/{product.slug}/")
+def _price_in_cart(client, product) -> tuple[str, str]:
+    response = client.get("/cart/")
     assert response.status_code == 200
+    assert product.name in response.text
     return response.text, response["X-DB-Read"]
+
+
+def _cart_with(client, product):
+    assert client.post(f"/cart/add/{product.slug}/").status_code == 302
+    return client
 
 
 def _served_by(queries: CaptureQueriesContext) -> bool:
@@ -60,11 +70,13 @@ def _served_by(queries: CaptureQueriesContext) -> bool:
 def test_read_without_prior_write_is_served_by_the_replica(client):
     product = _replicated_product()
 
+    _cart_with(client, product)
+
     with (
         CaptureQueriesContext(connections["replica"]) as on_replica,
         CaptureQueriesContext(connections["default"]) as on_primary,
     ):
-        response = client.get(f"/products/{product.slug}/")
+        response = client.get("/cart/")
 
     assert response.status_code == 200
     assert _served_by(on_replica)
@@ -78,22 +90,23 @@ def test_the_writer_reads_its_own_write_at_once_others_may_lag(
     client, admin_client, delayed_replica
 ):
     product = _replicated_product(amount=Decimal("10.00"))
-    other = client
+    writer, other = _cart_with(admin_client, product), _cart_with(client, product)
 
-    response = admin_client.post(
+    just_now = timezone.now() - timedelta(minutes=1)
+    response = writer.post(
         "/admin/catalog/price/add/",
         {
             "product": product.pk,
             "amount": "11.50",
             "currency": "EUR",
-            "valid_from_0": "2000-01-01",
-            "valid_from_1": "00:00:00",
+            "valid_from_0": just_now.strftime("%Y-%m-%d"),
+            "valid_from_1": just_now.strftime("%H:%M:%S"),
         },
     )
     assert response.status_code == 302, response.text
 
-    writer_page, writer_read = _price_on_page(admin_client, product)
-    other_page, other_read = _price_on_page(other, product)
+    writer_page, writer_read = _price_in_cart(writer, product)
+    other_page, other_read = _price_in_cart(other, product)
 
     assert "11.50 EUR" in writer_page
     assert writer_read == "default (sticky)"
@@ -103,7 +116,7 @@ def test_the_writer_reads_its_own_write_at_once_others_may_lag(
 
     write_lsn = primary_current_lsn()
     wait_for(lambda: _replica_has(write_lsn), timeout=15, what="the delayed replica")
-    writer_page, writer_read = _price_on_page(admin_client, product)
+    writer_page, writer_read = _price_in_cart(writer, product)
     assert "11.50 EUR" in writer_page
     assert writer_read == "replica (replica)"
 

@@ -1,0 +1,45 @@
+"""The storefront's reads, through the caches. Views call these, not the selectors.
+
+Product pages are cached objects (``page_cache``); the home and category listings are
+cached queries (``query_cache``), kept as the seed's contrast.
+"""
+
+from catalog.models import Category, Price, Product
+from catalog.page_cache import product_page_cached
+from catalog.query_cache import cached_query
+from catalog.selectors import (
+    CategoryPage,
+    CategorySummary,
+    ProductPage,
+    category_list,
+    category_page_get,
+)
+
+__all__ = ["categories", "category_page", "product_page"]
+
+
+def _tables(*models) -> list[str]:
+    return [model._meta.db_table for model in models]
+
+
+def categories() -> list[CategorySummary]:
+    return cached_query(
+        name="categories",
+        args="",
+        tables=_tables(Category, Product),
+        compute=category_list,
+    )
+
+
+def category_page(*, slug: str) -> CategoryPage:
+    return cached_query(
+        name="category_page",
+        args=slug,
+        tables=_tables(Category, Product, Price),
+        compute=lambda: category_page_get(slug=slug),
+        expires_at=lambda page: page.next_price_change,
+    )
+
+
+def product_page(*, slug: str) -> ProductPage:
+    return product_page_cached(slug=slug)

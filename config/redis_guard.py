@@ -1,0 +1,72 @@
+"""Use the Redis cache when it is there, carry on without it when it is not.
+
+A cache is an optimisation: when its Redis is down, callers fall back to the database.
+``cache_redis()`` hands out the raw client, or ``None`` while the cache is known to be
+down. After a failure the cache is left alone for ``CACHE_RETRY_SECONDS``, so a dead or
+hanging Redis costs one timeout per process per interval, not one per request, and the
+outage is logged once, not once per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import caches
+from django_redis.exceptions import ConnectionInterrupted
+from redis import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CACHE_ERRORS = (RedisError, ConnectionInterrupted)
+_down_until = 0.0
+
+
+def cache_redis() -> Redis | None:
+    """The raw client of the ``default`` cache, or ``None`` while it is known to be down."""
+    if _down_until > time.monotonic():
+        return None
+    return caches["default"].client.get_client(write=True)
+
+
+def cache_key(key: str) -> str:
+    """``key`` with the cache's prefix and version, as django-redis would store it."""
+    return caches["default"].make_key(key)
+
+
+def cache_call(operation: Callable[[Redis], T], *, fallback: T) -> T:
+    """``operation(client)``, or ``fallback`` when the cache is down or fails."""
+    client = cache_redis()
+    if client is None:
+        return fallback
+    try:
+        result = operation(client)
+    except CACHE_ERRORS as error:
+        cache_failed(error)
+        return fallback
+    cache_recovered()
+    return result
+
+
+def cache_failed(error: Exception) -> None:
+    """Note a cache failure: warn once, then skip the cache for a while."""
+    global _down_until
+    if _down_until == 0.0:
+        logger.warning(
+            "Redis cache unavailable, serving from the database (retry every %ss): %s",
+            settings.CACHE_RETRY_SECONDS,
+            error,
+        )
+    _down_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
+
+
+def cache_recovered() -> None:
+    global _down_until
+    if _down_until != 0.0:
+        _down_until = 0.0
+        logger.warning("Redis cache is back.")

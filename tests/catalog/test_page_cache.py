@@ -1,0 +1,259 @@
+"""Cached product pages (seed lesson 3) on the real Redis, primary and replica.
+
+These tests commit (``transaction=True``): invalidation happens after commit, and
+the no-stale-refill rule is about what the replica has replayed.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.db import connection, connections
+from django.utils import timezone
+
+from catalog import services
+from catalog.models import Price
+from catalog.page_cache import _page_key, product_page_cached
+from catalog.selectors import ProductPage
+from config.stats import stat_counts
+from tests.cluster import deploy
+from tests.factories import PictureFactory, ProductFactory, ReviewFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+
+
+def _page(client, product) -> str:
+    response = client.get(f"/products/{product.slug}/")
+    assert response.status_code == 200
+    return response.text
+
+
+def _warm(client, product) -> str:
+    _page(client, product)
+    return _page(client, product)
+
+
+def _rebuilds() -> int:
+    return (stat_counts("cache") or {}).get("product_page.rebuild", 0)
+
+
+def test_warm_page_runs_no_sql(client, product, django_assert_num_queries):
+    _page(client, product)
+    with django_assert_num_queries(0):
+        assert "12.50 EUR" in _page(client, product)
+
+
+def test_added_price_shows_on_the_next_view(client, product):
+    _warm(client, product)
+    services.price_add(product=product, amount=Decimal("14.00"))
+    assert "14.00 EUR" in _page(client, product)
+
+
+def test_edited_text_shows_on_the_next_view(client, product):
+    _warm(client, product)
+    text = product.texts.get()
+    text.body = "Now with more butter."
+    text.save()
+    assert "Now with more butter." in _page(client, product)
+
+
+def test_removed_picture_disappears_on_the_next_view(client, product):
+    extra = PictureFactory(product=product, image="catalog/extra.png")
+    assert "/media/catalog/extra.png" in _warm(client, product)
+    extra.delete()
+    assert "/media/catalog/extra.png" not in _page(client, product)
+
+
+def test_posted_review_shows_on_the_next_view(client, product):
+    _warm(client, product)
+    services.review_post(product=product, author_name="Ana", rating=3, body="Crumbly.")
+    page = _page(client, product)
+    assert "Crumbly." in page
+    assert "3.0 / 5 from 1 review" in page
+
+
+def test_unpublished_product_is_gone_on_the_next_view(client, product):
+    _warm(client, product)
+    services.products_publish_set(product_ids=[product.pk], published=False)
+    assert client.get(f"/products/{product.slug}/").status_code == 404
+
+
+def test_bulk_price_update_shows_on_the_next_view(client, product):
+    _warm(client, product)
+    services.prices_scale(product_ids=[product.pk], factor=Decimal("2"))
+    assert "25.00 EUR" in _page(client, product)
+
+
+def test_admin_inline_edit_shows_on_the_next_view(client, admin_client, product):
+    _warm(client, product)
+    price = product.prices.get()
+    text = product.texts.get()
+    picture = product.pictures.get()
+    form = {
+        "name": product.name,
+        "slug": product.slug,
+        "category": product.category_id,
+        "published": "on",
+        **_inline(
+            "prices",
+            [
+                {
+                    "id": price.pk,
+                    "amount": "9.99",
+                    "currency": "EUR",
+                    "valid_from_0": price.valid_from.strftime("%Y-%m-%d"),
+                    "valid_from_1": price.valid_from.strftime("%H:%M:%S"),
+                }
+            ],
+        ),
+        **_inline(
+            "texts", [{"id": text.pk, "language": "en", "title": text.title, "body": text.body}]
+        ),
+        **_inline(
+            "pictures",
+            [
+                {
+                    "id": picture.pk,
+                    "image": picture.image,
+                    "alt": picture.alt,
+                    "order": picture.order,
+                }
+            ],
+        ),
+        **_inline("reviews", []),
+    }
+    response = admin_client.post(f"/admin/catalog/product/{product.pk}/change/", form)
+    assert response.status_code == 302, response.text
+    assert "9.99 EUR" in _page(client, product)
+
+
+def _inline(prefix: str, rows: list[dict]) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(rows)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for number, row in enumerate(rows):
+        data |= {f"{prefix}-{number}-{field}": value for field, value in row.items()}
+    return data
+
+
+def test_scheduled_price_takes_over_without_a_rebuild(client, product):
+    soon = timezone.now() + timedelta(seconds=1)
+    services.price_add(product=product, amount=Decimal("13.00"), valid_from=soon)
+    assert "12.50 EUR" in _warm(client, product)
+    rebuilds = _rebuilds()
+    while timezone.now() <= soon:
+        pass
+    assert "13.00 EUR" in _page(client, product)
+    assert _rebuilds() == rebuilds
+
+
+def test_delayed_replica_never_puts_the_old_price_back(client, admin_client, product):
+    """The trap: after invalidation a reader misses, reads a lagging replica and caches
+    the old page. Here the replica applies WAL 2 s late while the writer and another
+    shopper keep reading; no one may ever see, or leave behind, the old price."""
+    _warm(client, product)
+    deploy("replica-delay", "2")
+    try:
+        services.price_add(product=product, amount=Decimal("15.00"))
+        changed_at = timezone.now()
+        seen = set()
+        while timezone.now() - changed_at < timedelta(seconds=3):
+            for shopper in (admin_client, client):
+                seen.add("15.00 EUR" in _page(shopper, product))
+    finally:
+        deploy("replica-delay", "0")
+    assert seen == {True}
+    cached = product_page_cached(slug=product.slug)
+    assert cached.current_price.amount == Decimal("15.00")
+
+
+def test_fifty_concurrent_misses_rebuild_once(product):
+    ReviewFactory.create_batch(3, product=product)
+    before = _rebuilds()
+    barrier = threading.Barrier(50)
+    pages, errors = [], []
+
+    def shopper():
+        try:
+            barrier.wait()
+            pages.append(product_page_cached(slug=product.slug))
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=shopper) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert len(pages) == 50 and len({page.review_summary.count for page in pages}) == 1
+    assert _rebuilds() - before == 1
+
+
+def test_cache_keys_carry_the_page_schema_version(client, product, monkeypatch):
+    _warm(client, product)
+    old_key = _page_key(product.slug)
+    monkeypatch.setattr(ProductPage, "CACHE_VERSION", ProductPage.CACHE_VERSION + 1)
+    assert _page_key(product.slug) != old_key
+    assert caches["default"].client.get_client().get(_page_key(product.slug)) is None
+    rebuilds = _rebuilds()
+    _page(client, product)
+    assert _rebuilds() == rebuilds + 1
+
+
+def test_unreachable_redis_serves_pages_from_the_database_and_warns_once(
+    client, product, settings, caplog
+):
+    settings.CACHES = settings.CACHES | {
+        "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    with caplog.at_level(logging.WARNING, logger="config.redis_guard"):
+        for path in ["/", f"/categories/{product.category.slug}/", f"/products/{product.slug}/"]:
+            for _ in range(3):
+                assert client.get(path).status_code == 200
+    warnings = [r for r in caplog.records if "Redis cache unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_price_written_in_a_rolled_back_transaction_invalidates_nothing(client, product):
+    from django.db import transaction
+
+    _warm(client, product)
+    rebuilds = _rebuilds()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Price.objects.create(product=product, amount=Decimal("1.00"))
+        raise RuntimeError("changed my mind")
+    assert "12.50 EUR" in _page(client, product)
+    assert _rebuilds() == rebuilds
+    assert connection.in_atomic_block is False
+
+
+def test_stopped_redis_cache_keeps_catalog_pages_up(lb_url, product_slug):
+    from tests.deploy.helpers import new_session
+
+    deploy("stop", "redis-cache")
+    try:
+        for _ in range(6):
+            for path in ["/", f"/products/{product_slug}/"]:
+                assert new_session().get(f"{lb_url}{path}", timeout=10).status_code == 200
+    finally:
+        deploy("start", "redis-cache")
+
+
+def test_other_products_stay_cached_when_one_changes(client, product):
+    other = ProductFactory()
+    _warm(client, other)
+    _warm(client, product)
+    rebuilds = _rebuilds()
+    services.price_add(product=product, amount=Decimal("16.00"))
+    _page(client, other)
+    assert _rebuilds() == rebuilds
