@@ -60,6 +60,10 @@ status-json:  ## The same as JSON, for scripts.
 rollout:  ## Restart the clones one by one on the current code (zero failed requests).
 	$(PY) -m deploy rollout
 
+.PHONY: bench
+bench: bootstrap  ## Measure the serving tiers of the running cluster (make up first).
+	$(PY) -m deploy.bench
+
 .PHONY: test
 test: bootstrap  ## Start the services the tests need, then run every test, lint and deploy checks.
 	$(PY) -m deploy up

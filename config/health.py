@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from config.fingerprint import settings_fingerprint
@@ -38,6 +39,15 @@ def _probe(check: Callable[[str], dict[str, object]], alias: str) -> dict[str, o
         return {"ok": False, "error": f"{type(error).__name__}: {error}".strip()[:200]}
 
 
+def _sections() -> dict[str, object]:
+    """``HEALTHZ_SECTIONS``: figures other apps report (e.g. job queues); informational,
+    so a failing one is reported, never fatal."""
+    return {
+        name: _probe(lambda _name, path=path: import_string(path)(), name)
+        for name, path in getattr(settings, "HEALTHZ_SECTIONS", {}).items()
+    }
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {
@@ -57,4 +67,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "db_reads": stat_counts("db_reads"),
         "cache_stats": stat_counts("cache"),
     }
+    body |= _sections()
     return JsonResponse(body, status=200 if healthy else 503)

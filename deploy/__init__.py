@@ -5,10 +5,13 @@ with project-owned data and ports, touching none of the machine's own services:
 
 * PostgreSQL primary (127.0.0.1:55432) and a streaming replica made with
   ``pg_basebackup -R -X stream`` (:55433, optional apply delay for lag tests);
-* Redis for sessions and the Dramatiq broker (:56380, persistent, ``noeviction``) and a
-  separate Redis cache (:56379, ``allkeys-lru``, nothing on disk);
+* Redis for sessions (:56380, persistent, ``noeviction``), a Redis cache (:56379,
+  ``allkeys-lru``, nothing on disk) and a Redis for the Dramatiq broker (:56381,
+  persistent, ``noeviction``);
 * N identical gunicorn clones of one release (:8001..), after the release phase
   (``migrate``, ``collectstatic``) has run once;
+* Dramatiq workers (``worker-1``..) and the outbox relay (``outbox-relay``), with the
+  clones' environment;
 * nginx (:8000) balancing over the clones, serving static, media and prerendered pages.
 
 supervisord runs each process in the foreground as one program (files under

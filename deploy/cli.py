@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start (or converge) the cluster; idempotent")
     up.add_argument("--clones", type=int, help="number of gunicorn clones (default 3)")
+    up.add_argument("--workers", type=int, help="number of Dramatiq worker programs (default 2)")
     up.add_argument(
         "--replica-delay",
         type=float,
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     restart.add_argument("name", help="e.g. clone-2")
     for verb in ("stop", "start"):
         one = commands.add_parser(verb, help=f"{verb} one process (fault drills)")
-        one.add_argument("name", help="e.g. postgres-replica, redis-cache")
+        one.add_argument("name", help="e.g. postgres-replica, redis-broker, worker-1")
     return parser
 
 
@@ -55,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             print(f"bringing up the cluster in {layout.run_dir}", flush=True)
             topology = cluster.up(
-                layout, clones=args.clones, release=args.release, replica_delay=args.replica_delay
+                layout,
+                clones=args.clones,
+                release=args.release,
+                replica_delay=args.replica_delay,
+                workers=args.workers,
             )
             print(summary(topology))
         elif args.command == "down":

@@ -47,7 +47,8 @@ def _start_and_wait(supervisor: Supervisor, layout: Layout, programs: list[Progr
     processes = supervisor.processes()
     for program in programs:
         info = processes.get(program.name)
-        if (info is None or info.state in STOPPED_STATES) and port_taken(HOST, program.port):
+        stopped = info is None or info.state in STOPPED_STATES
+        if stopped and program.port is not None and port_taken(HOST, program.port):
             raise ConfigurationError(
                 f"{program.name} needs port {program.port}, but another process listens there; "
                 f"stop it, or move {program.name} by setting {program.port_variable}"
@@ -69,6 +70,7 @@ def up(
     clones: int | None = None,
     release: str | None = None,
     replica_delay: float | None = None,
+    workers: int | None = None,
 ) -> Topology:
     """Converge the local cluster to the requested shape and return it.
 
@@ -84,6 +86,7 @@ def up(
         clones=clones,
         release=release or default_release_name(layout),
         replica_delay=replica_delay,
+        workers=workers,
     )
     save_topology(layout, topology)
     write_if_changed(layout.cluster_env, render_env_file(cluster_env(topology, layout)))
@@ -116,7 +119,10 @@ def up(
     if replica_changed and "postgres-replica" in running:
         postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
 
-    _converge_clones(layout, topology, tools, supervisor, by_tier["app"], changed)
+    clones = [p for p in by_tier["app"] if p.role == "clone"]
+    _converge_clones(layout, topology, tools, supervisor, clones, changed)
+    workers = [p for p in by_tier["app"] if p.role == "worker"]
+    _converge_workers(supervisor, layout, workers, changed)
 
     nginx_changed = nginx.write_config(layout, topology, tools)
     if "nginx" in changed:
@@ -183,6 +189,25 @@ def _converge_clones(
     _start_and_wait(supervisor, layout, to_start + unhealthy)
     for program in to_roll:
         roll_clone(program, layout=layout, topology=topology, tools=tools, supervisor=supervisor)
+
+
+def _converge_workers(
+    supervisor: Supervisor, layout: Layout, workers: list[Program], changed: list[str]
+) -> None:
+    """Start stopped workers; restart those whose program changed (e.g. a new release).
+
+    After the clones, so the release phase has migrated the database. A restart is
+    SIGTERM: Dramatiq finishes running jobs and returns prefetched messages to the broker.
+    """
+    processes = supervisor.processes()
+    for program in workers:
+        info = processes.get(program.name)
+        if program.name in changed:
+            supervisor.replace(program.name)
+        elif info is not None and info.state in {"RUNNING", "STARTING"}:
+            continue
+        supervisor.start(program.name)
+    _start_and_wait(supervisor, layout, workers)
 
 
 def down(layout: Layout, *, purge: bool = False) -> None:

@@ -167,6 +167,11 @@ class Layout:
         return self.run_dir / "media"
 
     @property
+    def mail_dir(self) -> Path:
+        """Emails of the local cluster, one file per message (Django's file backend)."""
+        return self.run_dir / "mail"
+
+    @property
     def prerender_root(self) -> Path:
         return self.run_dir / "prerendered"
 

@@ -1,8 +1,10 @@
 """The cluster's processes as data: one `Program` per supervisor program.
 
-Adding a process kind is one entry in `cluster_programs` (e.g. Dramatiq workers: the same
-``app_env`` as the clones, a ``dramatiq`` command, ``tier="app"``). Each program carries
-its own health probe, so `up`, `status` and `rollout` treat every process alike.
+Adding a process kind is one entry in `cluster_programs`. Each program carries its own
+health probe, so `up`, `status` and `rollout` treat every process alike. Programs of the
+``app`` tier run the release's code with the same ``app_env``: the gunicorn clones
+(``role="clone"``, behind nginx) and the background processes (``role="worker"``): the
+Dramatiq workers and the outbox relay that feeds their broker.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from .health import http_get, pg_ready, redis_ping
 from .paths import Layout
 from .postgres import POSTGRES_USER, in_recovery
 from .proc import AS_ROOT
+from .supervisord import Supervisor
 from .tools import Tools
-from .topology import HOST, Topology, cluster_env
+from .topology import HOST, RELAY, Topology, cluster_env
 
 # Start order: data services, then the replica (it streams from the primary), then the
 # release phase runs, then app processes, then the load balancer in front of them.
@@ -35,8 +38,9 @@ class Program:
     tier: str
     probe: Callable[[], bool]
     address: str
-    port: int
+    port: int | None  # None: the program listens on no port (workers)
     port_variable: str  # the environment variable that moves ``port``
+    role: str = "service"  # "clone" (behind nginx), "worker" (background), "service"
     directory: Path | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
     user: str | None = None
@@ -62,6 +66,57 @@ def app_env(topology: Topology, layout: Layout, clone: str) -> dict[str, str]:
 
 def clone_healthy(url: str) -> bool:
     return http_get(f"{url}/healthz").ok
+
+
+def supervised_running(layout: Layout, name: str) -> bool:
+    """A worker listens on no port: healthy is supervisor's RUNNING (alive past startsecs)."""
+    info = Supervisor(layout).processes().get(name)
+    return info is not None and info.state == "RUNNING"
+
+
+# Dramatiq workers: one process of a few threads per program; scale with `up --workers`.
+WORKER_PROCESSES = 1
+WORKER_THREADS = 2
+# Above the longest actor time_limit, so SIGTERM lets running jobs finish before SIGKILL.
+WORKER_STOP_SECONDS = 70
+
+
+def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
+    """The Dramatiq workers and the outbox relay, with the clones' environment."""
+    manage = [str(layout.venv_bin / "python"), str(layout.checkout / "manage.py")]
+    commands = {
+        RELAY: [*manage, "outbox_relay"],
+        # django-dramatiq's command finds every app's `actors` module and execs `dramatiq`.
+        **{
+            name: [
+                *manage,
+                "rundramatiq",
+                "--processes",
+                str(WORKER_PROCESSES),
+                "--threads",
+                str(WORKER_THREADS),
+            ]
+            for name in topology.worker_names
+            if name != RELAY
+        },
+    }
+    return [
+        Program(
+            name=name,
+            command=commands[name],
+            tier="app",
+            role="worker",
+            probe=partial(supervised_running, layout, name),
+            address="-",
+            port=None,
+            port_variable="",
+            directory=layout.checkout,
+            environment=app_env(topology, layout, name),
+            stopwaitsecs=WORKER_STOP_SECONDS,
+            startup_timeout=30.0,
+        )
+        for name in topology.worker_names
+    ]
 
 
 def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[Program]:
@@ -127,11 +182,19 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
     programs = [
         postgres("primary", ports.pg_primary, "data", "SHOP_PG_PORT"),
         postgres("replica", ports.pg_replica, "replica", "SHOP_PG_REPLICA_PORT"),
-        # Sessions and the Dramatiq broker: must never silently drop keys.
+        # Sessions: must never silently drop keys.
         redis(
             "redis",
             ports.redis,
             "SHOP_REDIS_PORT",
+            ["--appendonly", "yes", "--maxmemory-policy", "noeviction"],
+        ),
+        # The Dramatiq broker: queued jobs are data too; its own process, so a broker
+        # outage (`deploy stop redis-broker`) leaves sessions alone.
+        redis(
+            "redis-broker",
+            ports.redis_broker,
+            "SHOP_REDIS_BROKER_PORT",
             ["--appendonly", "yes", "--maxmemory-policy", "noeviction"],
         ),
         # A pure cache: bounded, evicts least recently used keys, nothing on disk.
@@ -165,6 +228,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                     f"{HOST}:{topology.clone_port(name)}",
                 ],
                 tier="app",
+                role="clone",
                 probe=partial(clone_healthy, url),
                 address=url,
                 port=topology.clone_port(name),
@@ -175,6 +239,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                 stopwaitsecs=40,
             )
         )
+    programs += worker_programs(topology, layout)
     programs.append(
         Program(
             name="nginx",

@@ -54,6 +54,20 @@ def roll_clone(
     print(f"  {name}: healthy on {topology.release}", flush=True)
 
 
+def restart_worker(program: Program, *, layout: Layout, supervisor: Supervisor) -> None:
+    """Restart a worker on its current program file. SIGTERM is graceful: running jobs
+    finish and prefetched messages go back to the broker for the other workers."""
+    supervisor.replace(program.name)
+    supervisor.start(program.name)
+    wait_until(
+        program.probe,
+        what=f"{program.name} running",
+        timeout=program.startup_timeout,
+        log=layout.logs / f"{program.name}.log",
+    )
+    print(f"  {program.name}: restarted", flush=True)
+
+
 def _nginx_running(supervisor: Supervisor) -> bool:
     info = supervisor.processes().get("nginx")
     return info is not None and info.state == "RUNNING"
@@ -98,10 +112,13 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
     write_program_files(programs, layout)
     supervisor.apply_program_files()
     for program in programs:
-        if program.tier == "app":
+        if program.role == "clone":
             roll_clone(
                 program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
             )
+    for program in programs:
+        if program.role == "worker":
+            restart_worker(program, layout=layout, supervisor=supervisor)
     fingerprint = verify_identical(topology)
     print(
         f"all {topology.clones} clones on {topology.release} (settings {fingerprint})", flush=True
@@ -115,7 +132,7 @@ def restart_clone(layout: Layout, name: str) -> None:
     topology = load_topology(layout)
     supervisor = Supervisor(layout)
     supervisor.require_running()
-    programs = {p.name: p for p in cluster_programs(topology, layout, tools) if p.tier == "app"}
+    programs = {p.name: p for p in cluster_programs(topology, layout, tools) if p.role == "clone"}
     if name not in programs:
         raise ConfigurationError(f"no clone named {name!r}; clones are {sorted(programs)}")
     roll_clone(programs[name], layout=layout, topology=topology, tools=tools, supervisor=supervisor)

@@ -1,7 +1,10 @@
 """Cluster status: one snapshot of every component, as JSON and as a table.
 
 Clone health and release come from each clone's own ``/healthz`` (HTTP 200 when healthy),
-so the status reflects what the app reports, not only that a process exists.
+so the status reflects what the app reports, not only that a process exists. Workers
+listen on no port: their health is supervisor's RUNNING. The job queue figures (orders
+per state, broker depth, unsent outbox rows) are the ``jobs`` section of a clone's
+``/healthz``, so this package needs no Django to show them.
 """
 
 from __future__ import annotations
@@ -52,9 +55,11 @@ def collect_status(
         }
 
     clones = []
+    clone_answers = []
     for name in topology.clone_names:
         url = topology.clone_url(name)
         answer = http_get(f"{url}/healthz")
+        clone_answers.append(answer.body)
         clones.append(
             {
                 "name": name,
@@ -66,18 +71,31 @@ def collect_status(
                 "error": answer.error or None,
             }
         )
+    workers = [
+        {"name": name, **process(name), "healthy": process(name)["state"] == "RUNNING"}
+        for name in topology.worker_names
+    ]
+    jobs = next(
+        (
+            {"orders": body.get("orders"), **body["jobs"]}
+            for body in clone_answers
+            if isinstance(body.get("jobs"), dict)
+        ),
+        None,
+    )
     services = {
         "primary": postgres("postgres-primary", ports.pg_primary, standby=False),
         "replica": postgres("postgres-replica", ports.pg_replica, standby=True),
         "redis": redis("redis", ports.redis),
         "redis_cache": redis("redis-cache", ports.redis_cache),
+        "redis_broker": redis("redis-broker", ports.redis_broker),
         "nginx": {
             "url": topology.lb_url,
             **process("nginx"),
             "healthy": http_get(f"{topology.lb_url}/_lb/health").ok,
         },
     }
-    healthy = all(c["healthy"] for c in clones) and all(s["healthy"] for s in services.values())
+    healthy = all(part["healthy"] for part in (*clones, *workers, *services.values()))
     return {
         "healthy": healthy,
         "run_dir": str(layout.run_dir),
@@ -85,7 +103,9 @@ def collect_status(
         "replica_delay": topology.replica_delay,
         "lb": topology.lb_url,
         "clones": clones,
+        "workers": workers,
         "services": services,
+        "jobs": jobs,
     }
 
 
@@ -97,6 +117,7 @@ def format_table(status: dict[str, Any]) -> str:
         "replica": "postgres-replica",
         "redis": "redis",
         "redis_cache": "redis-cache",
+        "redis_broker": "redis-broker",
         "nginx": "nginx",
     }
     for key, service in status["services"].items():
@@ -122,14 +143,42 @@ def format_table(status: dict[str, Any]) -> str:
                 clone["release"] or "-",
             )
         )
+    for worker in status.get("workers", []):
+        rows.append(
+            (
+                worker["name"],
+                "-",
+                str(worker["pid"] or "-"),
+                worker["state"],
+                "ok" if worker["healthy"] else "UNHEALTHY",
+                "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+    if status.get("jobs"):
+        lines.append("\n" + format_jobs(status["jobs"]))
     verdict = "all healthy" if status["healthy"] else "SOMETHING IS UNHEALTHY"
     lines.append(f"\nload balancer {status['lb']}  run dir {status['run_dir']}  -> {verdict}")
     return "\n".join(lines)
+
+
+def format_jobs(jobs: dict[str, Any]) -> str:
+    """One line for the special-order queue as a clone's ``/healthz`` reports it."""
+    orders = jobs.get("orders") or {}
+    broker = jobs.get("broker") or {}
+    outbox = jobs.get("outbox") or {}
+    states = " ".join(f"{k.lower()}={v}" for k, v in (orders.get("by_status") or {}).items())
+    oldest = orders.get("oldest_queued_seconds")
+    depth = broker.get("depth") if broker.get("ok") else "unreachable"
+    return (
+        f"special orders: {states or 'none'}; oldest queued "
+        f"{'-' if oldest is None else f'{oldest:.0f}s'}; broker queue {depth}; "
+        f"outbox unsent {outbox.get('unsent', '-')}"
+    )
 
 
 def summary(topology: Topology) -> str:
@@ -143,7 +192,9 @@ def summary(topology: Topology) -> str:
         f"postgres primary: {topology.database_url(ports.pg_primary)}",
         f"postgres replica: {topology.database_url(ports.pg_replica)}"
         + (f" (apply delay {topology.replica_delay:g}s)" if topology.replica_delay else ""),
-        f"redis (sessions, broker): {topology.redis_url(ports.redis)}",
+        f"redis (sessions): {topology.redis_url(ports.redis)}",
         f"redis (cache): {topology.redis_url(ports.redis_cache)}",
+        f"redis (Dramatiq broker): {topology.redis_url(ports.redis_broker)}",
+        f"workers: {', '.join(topology.worker_names)}",
     ]
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 Ports default to the values in the README and can be moved with environment variables
 (``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
-``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``) so two checkouts can run side by side.
+``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``) so two checkouts
+can run side by side.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ HOST = "127.0.0.1"
 DB_NAME = "shop"
 DB_USER = "shop"
 DEFAULT_CLONES = 3
+DEFAULT_WORKERS = 2
+RELAY = "outbox-relay"
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -41,6 +44,7 @@ class Ports:
     pg_replica: int = 55433
     redis: int = 56380
     redis_cache: int = 56379
+    redis_broker: int = 56381
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Ports:
@@ -53,6 +57,7 @@ class Ports:
             pg_replica=_port(environ, "SHOP_PG_REPLICA_PORT", d.pg_replica),
             redis=_port(environ, "SHOP_REDIS_PORT", d.redis),
             redis_cache=_port(environ, "SHOP_REDIS_CACHE_PORT", d.redis_cache),
+            redis_broker=_port(environ, "SHOP_REDIS_BROKER_PORT", d.redis_broker),
         )
 
 
@@ -64,10 +69,16 @@ class Topology:
     clones: int = DEFAULT_CLONES
     release: str = "dev"
     replica_delay: float = 0.0
+    workers: int = DEFAULT_WORKERS
 
     @property
     def clone_names(self) -> list[str]:
         return [f"clone-{i}" for i in range(1, self.clones + 1)]
+
+    @property
+    def worker_names(self) -> list[str]:
+        """Dramatiq worker programs, then the outbox relay that feeds their broker."""
+        return [f"worker-{i}" for i in range(1, self.workers + 1)] + [RELAY]
 
     def clone_port(self, name: str) -> int:
         """The port of ``clone-N``."""
@@ -87,14 +98,20 @@ class Topology:
         return f"redis://{HOST}:{port}/0"
 
     def with_overrides(
-        self, *, clones: int | None, release: str | None, replica_delay: float | None
+        self,
+        *,
+        clones: int | None,
+        release: str | None,
+        replica_delay: float | None,
+        workers: int | None = None,
     ) -> Topology:
         """A copy with the given (non-None) values replaced."""
         changes: dict[str, object] = {}
-        if clones is not None:
-            if clones < 1:
-                raise ConfigurationError("--clones must be at least 1")
-            changes["clones"] = clones
+        for option, value in (("clones", clones), ("workers", workers)):
+            if value is not None:
+                if value < 1:
+                    raise ConfigurationError(f"--{option} must be at least 1")
+                changes[option] = value
         if release is not None:
             changes["release"] = release
         if replica_delay is not None:
@@ -112,6 +129,11 @@ def cluster_env(topology: Topology, layout: Layout) -> dict[str, str]:
         "REPLICA_DATABASE_URL": topology.database_url(ports.pg_replica),
         "REDIS_URL": topology.redis_url(ports.redis),
         "REDIS_CACHE_URL": topology.redis_url(ports.redis_cache),
+        # The Dramatiq broker has its own Redis: stopping it (a fault drill) leaves
+        # sessions alone, and its keys never compete with carts for memory.
+        "DRAMATIQ_BROKER_URL": topology.redis_url(ports.redis_broker),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "DJANGO_EMAIL_FILE_PATH": str(layout.mail_dir),
         "DJANGO_MEDIA_ROOT": str(layout.media_root),
         "DJANGO_STATIC_ROOT": str(layout.static_root),
         "PRERENDER_ROOT": str(layout.prerender_root),
@@ -138,11 +160,12 @@ def load_topology(layout: Layout, environ: Mapping[str, str] | None = None) -> T
         clones=int(saved.get("clones", DEFAULT_CLONES)),
         release=str(saved.get("release", "dev")),
         replica_delay=float(saved.get("replica_delay", 0.0)),
+        workers=int(saved.get("workers", DEFAULT_WORKERS)),
     )
 
 
 def save_topology(layout: Layout, topology: Topology) -> None:
-    """Remember clone count, release and replica delay for later commands."""
+    """Remember clone and worker counts, release and replica delay for later commands."""
     state = asdict(topology)
     state.pop("ports")
     write_if_changed(layout.state_file, json.dumps(state, indent=2) + "\n")

@@ -25,6 +25,14 @@ class SpecialOrder(models.Model):
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     failure_reason = models.TextField(blank=True)
+    # Written by the worker (orders.baking): the baked picture (a path in default_storage,
+    # under MEDIA_URL), how many bakes were started (a redelivered message after a worker
+    # died starts another), who started the last one, and the two one-time events.
+    image = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Bakes started.")
+    baker = models.CharField(max_length=100, blank=True, help_text="Worker of the last bake.")
+    ready_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="Ready email sent.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

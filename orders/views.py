@@ -2,15 +2,20 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from orders import selectors, services
 from orders.forms import SpecialOrderForm
+from orders.ratelimit import retry_after_if_limited
 
 
 def special_order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        retry_after = retry_after_if_limited(request, scope="special-order")
+        if retry_after is not None:
+            return _too_many_orders(request, retry_after)
         form = SpecialOrderForm(request.POST)
         if form.is_valid():
             order = services.special_order_place(
@@ -23,6 +28,17 @@ def special_order_new(request: HttpRequest) -> HttpResponse:
         return render(request, "orders/special_order_form.html", {"form": form}, status=400)
     form = SpecialOrderForm(initial={"product": request.GET.get("product", "")})
     return render(request, "orders/special_order_form.html", {"form": form})
+
+
+def _too_many_orders(request: HttpRequest, retry_after: int) -> HttpResponse:
+    context = {
+        "limit": settings.SPECIAL_ORDER_RATE_LIMIT,
+        "window_minutes": max(1, settings.SPECIAL_ORDER_RATE_WINDOW_SECONDS // 60),
+        "retry_after_minutes": max(1, -(-retry_after // 60)),
+    }
+    response = render(request, "orders/special_order_rate_limited.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def special_order_detail(request: HttpRequest, order_uuid: UUID) -> HttpResponse:

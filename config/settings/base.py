@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "config",
     "catalog",
     "cart",
+    "django_dramatiq",
+    "jobs",
     "orders",
 ]
 
@@ -152,3 +154,82 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# ----------------------------------------------------------------------------------------
+# Background jobs (lesson 4.2): Dramatiq broker, outbox relay, special orders, email and
+# the order form's rate limit. django-dramatiq builds the broker from DRAMATIQ_BROKER when
+# the apps load; jobs/ and orders/ read the rest when called.
+# ----------------------------------------------------------------------------------------
+# redis://... (the default; the local cluster runs its own) or amqp://... for RabbitMQ.
+DRAMATIQ_BROKER_URL = env("DRAMATIQ_BROKER_URL")
+# Redis broker: a worker process that has sent no command for this long is dead, and the
+# messages it had taken go back to their queue at the next broker command (maintenance
+# runs on every command: cheap on a Redis of its own). So a SIGKILLed worker's job is
+# redelivered within about this long; it must exceed any pause of a live worker.
+DRAMATIQ_REDIS_HEARTBEAT_SECONDS = env.int("DRAMATIQ_REDIS_HEARTBEAT_SECONDS", default=10)
+# Bounded waits (unless the URL sets its own), so a request's send after commit fails
+# fast when the broker is down; the outbox relay sends the job later.
+_broker_url = DRAMATIQ_BROKER_URL
+if "?" not in _broker_url:
+    _broker_url += "?socket_connect_timeout=2&socket_timeout=5"
+if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
+    if "?" not in DRAMATIQ_BROKER_URL:
+        _broker_url = f"{DRAMATIQ_BROKER_URL}?connection_attempts=1&socket_timeout=3"
+    # Publisher confirms: a job counts as sent (outbox) only once RabbitMQ has it.
+    # RabbitMQ requeues a dead consumer's messages as soon as its connection drops.
+    _broker = "dramatiq.brokers.rabbitmq.RabbitmqBroker"
+    _broker_options = {"url": _broker_url, "confirm_delivery": True}
+else:
+    _broker = "dramatiq.brokers.redis.RedisBroker"
+    _broker_options = {
+        "url": _broker_url,
+        "heartbeat_timeout": DRAMATIQ_REDIS_HEARTBEAT_SECONDS * 1000,
+        "maintenance_chance": 1_000_000,  # out of a million: every command
+    }
+DRAMATIQ_BROKER = {
+    "BROKER": _broker,
+    "OPTIONS": _broker_options,
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Retries",
+        "dramatiq.middleware.CurrentMessage",
+        "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "jobs.middleware.ReadAfterSenderCommit",
+    ],
+}
+DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
+DRAMATIQ_IGNORED_MODULES = ["django_dramatiq.tasks"]  # its task log is not used
+# The outbox relay looks for unsent jobs this often, and waits at most this long between
+# tries while the broker is down.
+OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=1.0)
+OUTBOX_RELAY_MAX_BACKOFF_SECONDS = env.float("OUTBOX_RELAY_MAX_BACKOFF_SECONDS", default=8.0)
+# Oven time of one special order: the worker really renders the picture, and waits this.
+SPECIAL_ORDER_BAKE_SECONDS = env.float("SPECIAL_ORDER_BAKE_SECONDS", default=1.5)
+# The order form: at most this many POSTs per client address per window (HTTP 429 past
+# it). The client address is taken from X-Forwarded-For only when the request comes
+# from one of these proxies (the load balancer).
+SPECIAL_ORDER_RATE_LIMIT = env.int("SPECIAL_ORDER_RATE_LIMIT", default=10)
+SPECIAL_ORDER_RATE_WINDOW_SECONDS = env.int("SPECIAL_ORDER_RATE_WINDOW_SECONDS", default=600)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# Email: SMTP unless set otherwise; the local cluster writes files to RUN_DIR/mail.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / ".run" / "mail"))
+EMAIL_HOST = env("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="bakery@localhost")
+# Links in emails start with this (the load balancer's public address).
+SHOP_PUBLIC_URL = env(
+    "SHOP_PUBLIC_URL", default=env("SHOP_LB_URL", default="http://localhost:8000")
+)
+# Extra sections of /healthz: name -> function returning a JSON-ready dict.
+HEALTHZ_SECTIONS = {
+    "orders": "orders.selectors.special_order_queue_figures",
+    "jobs": "jobs.selectors.job_queue_figures",
+}
+# ----------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""`python -m deploy.bench` (`make bench`): the serving tiers of the running cluster,
+measured in one run and reported as ratios.
+
+Tiers, all through nginx on the load balancer's port:
+- ``nginx static file``: a file nginx serves without touching Django (the tier that
+  prerendered pages will use);
+- ``product page, cached``: a clone answers from the cached object in Redis (no SQL);
+- ``product page, uncached``: a clone assembles the page from PostgreSQL (cache
+  emptied first, every product requested once);
+- ``category page, cached query``: the contrast pattern, a cached query result.
+
+The load client is this Python process (threads, keep-alive connections), sharing the
+machine's cores with the servers; absolute figures are therefore low, and the nginx
+tier is understated most. Compare the ratios, which are measured in the same run.
+Writes ``bench-results/bench.json`` and ``bench-results/bench.svg``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import socket
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .paths import Layout
+from .topology import HOST, load_topology
+
+CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class TierResult:
+    tier: str
+    requests: int
+    seconds: float
+    failures: int
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) -> TierResult:
+    """GET every path once, ``concurrency`` at a time over keep-alive connections."""
+    address = urlsplit(lb_url)
+    queue = list(reversed(paths))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures = [0]
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(address.hostname, address.port)
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                failures[0] += not ok
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return TierResult(
+        tier="",
+        requests=len(ordered),
+        seconds=seconds,
+        failures=failures[0],
+        p50_ms=1000 * statistics.median(ordered),
+        p95_ms=1000 * ordered[int(0.95 * (len(ordered) - 1))],
+    )
+
+
+def _get(lb_url: str, path: str) -> str:
+    address = urlsplit(lb_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection.request("GET", path)
+    return connection.getresponse().read().decode()
+
+
+def _flush_cache(port: int) -> None:
+    """Empty the cache Redis (RESP ``FLUSHDB``): every page is a miss afterwards."""
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        conn.sendall(b"*1\r\n$7\r\nFLUSHDB\r\n")
+        if not conn.recv(64).startswith(b"+OK"):
+            raise RuntimeError("the cache Redis refused FLUSHDB")
+
+
+def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
+    home = _get(lb_url, "/")
+    categories = sorted(set(re.findall(r'href="(/categories/[\w-]+/)"', home)))
+    products: list[str] = []
+    for category in categories:
+        products += re.findall(r'href="(/products/[\w-]+/)"', _get(lb_url, category))
+    return categories, sorted(set(products))
+
+
+def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
+    layout = Layout.discover()
+    topology = load_topology(layout)
+    lb_url = topology.lb_url
+    categories, products = _catalog_paths(lb_url)
+    if len(products) < 50:
+        raise SystemExit(
+            f"bench: found {len(products)} products, needs 50 or more: "
+            "run `.venv/bin/python manage.py seed_catalog --products 200`"
+        )
+    per_round: dict[str, list[TierResult]] = {}
+
+    def measure(tier: str, paths: list[str]) -> None:
+        result = _fetch_all(lb_url, paths)
+        per_round.setdefault(tier, []).append(result)
+
+    for _ in range(rounds):
+        _flush_cache(topology.ports.redis_cache)
+        measure("product page, uncached", products)  # every request a miss
+        measure("product page, cached", products * 3)  # every request a hit
+        measure("category page, cached query", categories * 40)
+        measure("nginx static file", ["/static/shop.css"] * (len(products) * 10))
+    results = [
+        TierResult(**{**asdict(_median(tier_results)), "tier": tier})
+        for tier, tier_results in per_round.items()
+    ]
+    _report(results, out_dir)
+    return results
+
+
+def _median(results: list[TierResult]) -> TierResult:
+    return sorted(results, key=lambda r: r.per_second)[len(results) // 2]
+
+
+def _report(results: list[TierResult], out_dir: Path) -> None:
+    base = next(r for r in results if r.tier == "product page, uncached").per_second
+    print(f"{'tier':32} {'req/s':>9} {'× uncached':>11} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}")
+    for r in sorted(results, key=lambda r: r.per_second):
+        print(
+            f"{r.tier:32} {r.per_second:9.0f} {r.per_second / base:10.1f}× "
+            f"{r.p50_ms:8.2f} {r.p95_ms:8.2f} {r.failures:7d}"
+        )
+    out_dir.mkdir(exist_ok=True)
+    rows = [
+        {**asdict(r), "per_second": r.per_second, "ratio": r.per_second / base} for r in results
+    ]
+    (out_dir / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (out_dir / "bench.svg").write_text(_svg(results, base))
+    print(f"\nwrote {out_dir / 'bench.json'} and {out_dir / 'bench.svg'}")
+
+
+def _svg(results: list[TierResult], base: float) -> str:
+    ordered = sorted(results, key=lambda r: r.per_second)
+    top = max(r.per_second for r in ordered)
+    bars = []
+    for row, r in enumerate(ordered):
+        width = 420 * r.per_second / top
+        y = 30 + row * 34
+        bars.append(
+            f'<text x="10" y="{y + 16}" font-size="13">{r.tier}</text>'
+            f'<rect x="230" y="{y}" width="{width:.0f}" height="22" fill="#b5522b"/>'
+            f'<text x="{236 + width:.0f}" y="{y + 16}" font-size="12">'
+            f"{r.per_second:.0f}/s ({r.per_second / base:.1f}×)</text>"
+        )
+    height = 40 + 34 * len(ordered)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{height}" '
+        'font-family="sans-serif"><text x="10" y="18" font-size="14" font-weight="bold">'
+        "Requests per second through nginx (one run; ratio to the uncached page)</text>"
+        + "".join(bars)
+        + "</svg>\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds")
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args(argv)
+    run(rounds=args.rounds, out_dir=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Writes of the outbox: record a job inside the caller's transaction, send it after commit.
+
+The trap this avoids: ``actor.send()`` inside a transaction can reach a worker before the
+row it names is committed (the worker finds nothing), and ``send()`` after commit is lost
+when the broker is down or the process dies in between. So a job is a row in the same
+transaction as the data (``outbox_enqueue``), sent right after commit by the same process
+(the fast path), and otherwise by the relay (``outbox_send_due``), which retries.
+
+Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
+taken after the commit: workers read replicas only once they have replayed it
+(``jobs.middleware.ReadAfterSenderCommit``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import dramatiq
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.lsn import lsn_format, primary_current_lsn
+from jobs.errors import BrokerUnavailableError, OutsideTransactionError
+from jobs.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+def outbox_enqueue(
+    *, actor: dramatiq.Actor, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> OutboxMessage:
+    """Record a job for ``actor`` in the open transaction; it is sent once that commits.
+
+    Arguments must be JSON values (IDs, not model instances). Raises
+    ``OutsideTransactionError`` outside ``transaction.atomic``: without the caller's
+    transaction, the job and the data it is about could be committed apart.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise OutsideTransactionError(f"outbox_enqueue({actor.actor_name}) needs an atomic block")
+    row = OutboxMessage.objects.create(
+        actor_name=actor.actor_name,
+        queue_name=actor.queue_name,
+        args=list(args),
+        kwargs=kwargs or {},
+    )
+    transaction.on_commit(partial(outbox_send_now, row_id=row.pk))
+    return row
+
+
+def outbox_send_now(*, row_id: int) -> bool:
+    """The fast path, right after commit: send one row unless it is sent or being sent.
+
+    Never raises: when the broker is unreachable the row stays unsent for the relay, and
+    the request that placed the job carries on. True if this call sent it.
+    """
+    try:
+        with transaction.atomic():
+            row = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(pk=row_id, sent_at__isnull=True)
+                .first()
+            )
+            if row is None:  # sent already, or the relay holds it right now
+                return False
+            _send(row)
+            return True
+    except Exception as error:  # noqa: BLE001  (any failure: the relay sends it later)
+        logger.warning("outbox: job %s left for the relay: %s", row_id, _describe(error))
+        _note_failure(row_id, error)
+        return False
+
+
+def outbox_send_due(*, limit: int = 100) -> int:
+    """Send up to ``limit`` unsent rows, oldest first; return how many were sent.
+
+    Rows locked by another sender are skipped, so any number of relays (and the fast
+    paths of every clone) can run at once without sending a row twice. The first broker
+    error ends the batch (the rows sent before it stay sent) and raises
+    ``BrokerUnavailableError``, so the caller can back off.
+    """
+    sent, failure = 0, None
+    with transaction.atomic():
+        rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+            sent_at__isnull=True
+        )[:limit]
+        for row in rows:
+            try:
+                _send(row)
+            except Exception as error:  # noqa: BLE001  (recorded and re-raised below)
+                failure = (row.pk, error)
+                break
+            sent += 1
+    if failure is not None:
+        row_id, error = failure
+        _note_failure(row_id, error)
+        raise BrokerUnavailableError(
+            f"broker refused job {row_id} after {sent} sent: {_describe(error)}"
+        ) from error
+    return sent
+
+
+def outbox_prune_sent(*, older_than: timedelta) -> int:
+    """Delete rows sent longer ago than ``older_than``; return how many."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = OutboxMessage.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted
+
+
+def _send(row: OutboxMessage) -> None:
+    """Enqueue ``row`` on the broker and mark it sent (in the caller's transaction)."""
+    message = dramatiq.Message(
+        queue_name=row.queue_name,
+        actor_name=row.actor_name,
+        args=tuple(row.args),
+        kwargs=row.kwargs,
+        options={"lsn": lsn_format(primary_current_lsn())},
+        message_id=str(row.message_id),
+        message_timestamp=int(row.created_at.timestamp() * 1000),
+    )
+    dramatiq.get_broker().enqueue(message)
+    row.sent_at = timezone.now()
+    row.save(update_fields=["sent_at"])
+
+
+def _note_failure(row_id: int, error: BaseException) -> None:
+    try:
+        OutboxMessage.objects.filter(pk=row_id, sent_at__isnull=True).update(
+            attempts=F("attempts") + 1, last_error=_describe(error)
+        )
+    except Exception:  # noqa: BLE001  (bookkeeping only; the row is still unsent)
+        logger.exception("outbox: could not record the failure of job %s", row_id)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".strip()[:500]

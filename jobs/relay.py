@@ -1,0 +1,65 @@
+"""The outbox relay: sends what the fast path could not, for as long as it runs.
+
+One loop, run by ``manage.py outbox_relay`` under the process supervisor (any number of
+relays may run: rows are locked while sent). While the broker is down it backs off,
+doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the outage once
+when it starts and once when it ends, with how many jobs were waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from jobs.errors import BrokerUnavailableError
+from jobs.outbox import outbox_prune_sent, outbox_send_due
+from jobs.selectors import outbox_unsent_figures
+
+logger = logging.getLogger(__name__)
+
+KEEP_SENT = timedelta(days=7)
+PRUNE_EVERY = 3600  # loops between two prunes of old sent rows
+
+
+def relay_forever(*, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """Send due outbox rows until ``should_stop()``; never gives up on a row."""
+    interval = settings.OUTBOX_RELAY_INTERVAL_SECONDS
+    backoff, outage_since, loops = interval, None, 0
+    while not should_stop():
+        close_old_connections()  # a restarted database or a stale pooled connection
+        try:
+            sent = outbox_send_due()
+        except BrokerUnavailableError as error:
+            if outage_since is None:
+                outage_since = time.monotonic()
+                logger.warning(
+                    "relay: broker unavailable (%s); %s jobs wait in the outbox",
+                    error,
+                    outbox_unsent_figures()["unsent"],
+                )
+            backoff = min(backoff * 2, settings.OUTBOX_RELAY_MAX_BACKOFF_SECONDS)
+            time.sleep(backoff)
+            continue
+        except DatabaseError as error:
+            logger.warning("relay: database unavailable (%s); retrying", error)
+            time.sleep(settings.OUTBOX_RELAY_MAX_BACKOFF_SECONDS)
+            continue
+        if outage_since is not None:
+            logger.warning(
+                "relay: broker back after %.1fs; jobs sent again",
+                time.monotonic() - outage_since,
+            )
+            outage_since = None
+        backoff = interval
+        if sent:
+            logger.info("relay: sent %s jobs", sent)
+            continue  # there may be more
+        loops += 1
+        if loops % PRUNE_EVERY == 0:
+            outbox_prune_sent(older_than=KEEP_SENT)
+        time.sleep(interval)

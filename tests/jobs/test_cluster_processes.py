@@ -1,0 +1,43 @@
+"""The job processes as the cluster tool runs and reports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from deploy.paths import Layout
+from deploy.programs import cluster_programs, render_program
+from deploy.tools import Tools
+from deploy.topology import Ports, Topology, cluster_env
+
+
+def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, Any]) -> None:
+    assert [w["name"] for w in cluster["workers"]] == ["worker-1", "worker-2", "outbox-relay"]
+    assert all(w["state"] == "RUNNING" and isinstance(w["pid"], int) for w in cluster["workers"])
+    assert cluster["services"]["redis_broker"]["url"] == "redis://127.0.0.1:56381/0"
+    assert cluster["services"]["redis_broker"]["healthy"] is True
+    jobs = cluster["jobs"]
+    assert set(jobs["orders"]["by_status"]) == {"QUEUED", "BAKING", "READY", "FAILED"}
+    assert jobs["broker"]["ok"] is True and jobs["broker"]["kind"] == "redis"
+    assert "unsent" in jobs["outbox"]
+
+
+def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> None:
+    layout = Layout(checkout=Path("/srv/shop"), run_dir=tmp_path)
+    topology = Topology(ports=Ports(), release="r7")
+    programs = {p.name: p for p in cluster_programs(topology, layout, Tools.discover())}
+
+    worker, relay = programs["worker-1"], programs["outbox-relay"]
+
+    for program in (worker, relay):
+        assert (program.tier, program.role, program.port) == ("app", "worker", None)
+        assert program.environment["SHOP_RELEASE"] == "r7"
+        assert program.environment["SHOP_CLONE"] == program.name
+        assert program.environment["DRAMATIQ_BROKER_URL"] == "redis://127.0.0.1:56381/0"
+        # Longer than the actors' time_limit: a stop lets running jobs finish.
+        assert program.stopwaitsecs > 60
+    assert "manage.py rundramatiq" in render_program(worker, tmp_path)
+    assert "manage.py outbox_relay" in render_program(relay, tmp_path)
+    env = cluster_env(topology, layout)
+    assert env["DJANGO_EMAIL_FILE_PATH"] == str(tmp_path / "mail")
+    assert "redis-broker" in programs and programs["redis-broker"].tier == "data"

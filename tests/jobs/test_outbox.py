@@ -1,0 +1,102 @@
+"""The outbox against the cluster's real broker (its own Redis, DRAMATIQ_BROKER_URL).
+
+Jobs here go to a queue no worker consumes (``outbox-test``), so the tests read exactly
+what reached the broker and clean it up; the test database's IDs never reach a worker.
+"""
+
+from collections.abc import Iterator
+
+import dramatiq
+import pytest
+from django.db import transaction
+from dramatiq.brokers.redis import RedisBroker
+
+from config.lsn import lsn_parse
+from jobs import outbox
+from jobs.errors import BrokerUnavailableError, OutsideTransactionError
+from jobs.models import OutboxMessage
+from jobs.selectors import job_queue_figures
+
+pytestmark = pytest.mark.django_db(transaction=True)
+QUEUE = "outbox-test"
+
+
+@dramatiq.actor(queue_name=QUEUE, actor_name="outbox_test_job")
+def outbox_test_job(item_id: int) -> None:
+    """Never run: no worker listens on this queue."""
+
+
+@pytest.fixture
+def broker_queue() -> Iterator[RedisBroker]:
+    broker = dramatiq.get_broker()
+    assert isinstance(broker, RedisBroker), "the cluster's default broker is Redis"
+    broker.flush(QUEUE)
+    yield broker
+    broker.flush(QUEUE)
+
+
+def _queued(broker: RedisBroker) -> list[dramatiq.Message]:
+    ids = broker.client.lrange(f"{broker.namespace}:{QUEUE}", 0, -1)
+    raw = broker.client.hmget(f"{broker.namespace}:{QUEUE}.msgs", ids) if ids else []
+    return [dramatiq.Message.decode(data) for data in raw]
+
+
+def test_a_job_is_sent_after_commit_with_its_id_and_the_commits_lsn(broker_queue):
+    with transaction.atomic():
+        row = outbox.outbox_enqueue(actor=outbox_test_job, args=(7,))
+        assert _queued(broker_queue) == []  # nothing leaves before the commit
+
+    [message] = _queued(broker_queue)
+    row.refresh_from_db()
+    assert row.sent_at is not None
+    assert (message.actor_name, message.args) == ("outbox_test_job", (7,))
+    assert message.message_id == str(row.message_id)
+    assert lsn_parse(message.options["lsn"]) > 0
+
+
+def test_a_rolled_back_transaction_sends_nothing(broker_queue):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.outbox_enqueue(actor=outbox_test_job, args=(8,))
+        raise RuntimeError("the order failed to save")
+
+    assert not OutboxMessage.objects.exists()
+    assert _queued(broker_queue) == []
+
+
+def test_outside_a_transaction_a_job_is_refused():
+    with pytest.raises(OutsideTransactionError):
+        outbox.outbox_enqueue(actor=outbox_test_job, args=(9,))
+
+
+def test_a_broker_failure_leaves_the_job_for_the_relay_which_sends_it(broker_queue, monkeypatch):
+    def broker_down(message, *, delay=None):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(broker_queue, "enqueue", broker_down)
+    with transaction.atomic():  # the request's commit succeeds; its fast path fails
+        row = outbox.outbox_enqueue(actor=outbox_test_job, args=(10,))
+    row.refresh_from_db()
+    assert (row.sent_at, row.attempts) == (None, 1)
+    assert "broker down" in row.last_error
+    with pytest.raises(BrokerUnavailableError):
+        outbox.outbox_send_due()
+    assert job_queue_figures()["outbox"]["unsent"] == 1
+
+    monkeypatch.undo()  # the broker is back
+    assert outbox.outbox_send_due() == 1
+
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.attempts == 2
+    assert [m.message_id for m in _queued(broker_queue)] == [str(row.message_id)]
+    assert outbox.outbox_send_due() == 0  # sent rows are never sent again
+
+
+def test_queue_figures_count_what_waits_in_the_broker(broker_queue):
+    with transaction.atomic():
+        outbox.outbox_enqueue(actor=outbox_test_job, args=(11,))
+
+    figures = job_queue_figures()
+
+    assert figures["broker"]["ok"] is True
+    assert figures["broker"]["queues"][QUEUE]["ready"] == 1
+    assert figures["outbox"] == {"unsent": 0, "oldest_unsent_seconds": None}

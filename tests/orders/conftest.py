@@ -1,0 +1,134 @@
+"""Fixtures and helpers for special orders, in the test database and on the real cluster.
+
+Cluster tests place orders through nginx like a browser and watch them through
+``status.json``; what a shopper cannot see (bake attempts, which worker baked) they read
+from the cluster's own database, and emails from the cluster's mail directory
+(``DJANGO_EMAIL_FILE_PATH``, Django's file backend).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from django.core.cache import caches
+
+from tests.cluster import wait_for
+from tests.deploy.helpers import CHECKOUT, new_session
+
+NEW = "/orders/special/new/"
+_addresses = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters() -> Iterator[None]:
+    """Each test starts with empty order rate-limit windows (test key prefix only)."""
+    caches["default"].delete_pattern("ratelimit:*")
+    yield
+
+
+def cluster_env() -> dict[str, str]:
+    """The variables `python -m deploy up` wrote to RUN_DIR/cluster.env."""
+    lines = (CHECKOUT / ".run" / "cluster.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def fake_client_address() -> str:
+    """A distinct client address per call (documentation range 198.18.0.0/15, RFC 2544):
+    the tests' own address is the trusted proxy's, so they may name the client in
+    X-Forwarded-For as nginx would, and each order gets its own rate-limit window."""
+    n = next(_addresses) + secrets.randbelow(50_000) * 1000
+    return f"198.18.{(n // 250) % 250}.{n % 250 + 1}"
+
+
+def order_form(slug: str, writing: str) -> dict[str, str]:
+    return {
+        "product": slug,
+        "writing": writing,
+        "pickup_date": (date.today() + timedelta(days=3)).isoformat(),  # noqa: DTZ011
+        "email": "customer@example.com",
+    }
+
+
+def place_order(
+    base_url: str, slug: str, writing: str, *, client: str | None = None
+) -> requests.Response:
+    """GET the form (CSRF cookie), POST it; the response is not followed."""
+    session = new_session()
+    form = session.get(f"{base_url}{NEW}?product={slug}", timeout=10)
+    assert form.status_code == 200, form.text[:500]
+    return session.post(
+        f"{base_url}{NEW}",
+        data={**order_form(slug, writing), "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"X-Forwarded-For": client or fake_client_address(), "Referer": base_url},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def placed_uuid(response: requests.Response) -> str:
+    assert response.status_code == 302, f"HTTP {response.status_code}: {response.text[:300]}"
+    match = re.fullmatch(r"/orders/([0-9a-f-]{36})/", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(1)
+
+
+def order_status(base_url: str, uuid: str) -> dict[str, object]:
+    return new_session().get(f"{base_url}/orders/{uuid}/status.json", timeout=10).json()
+
+
+def wait_until_ready(base_url: str, uuids: list[str], *, timeout: float) -> None:
+    pending = set(uuids)
+
+    def all_ready() -> bool:
+        for uuid in list(pending):
+            status = order_status(base_url, uuid)["status"]
+            assert status != "FAILED", f"order {uuid} FAILED"
+            if status == "READY":
+                pending.discard(uuid)
+        return not pending
+
+    wait_for(all_ready, timeout=timeout, what=f"{len(pending)} orders READY")
+
+
+def shop_order(uuid: str) -> dict[str, object]:
+    """The order's row in the cluster's database (not the test database)."""
+    with psycopg.connect(cluster_env()["DATABASE_URL"], autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT status, attempts, baker, image, notified_at FROM orders_specialorder"
+            " WHERE uuid = %s",
+            (uuid,),
+        ).fetchone()
+    assert row is not None, f"no order {uuid} in the cluster's database"
+    return dict(zip(["status", "attempts", "baker", "image", "notified_at"], row, strict=True))
+
+
+def emails_about(uuid: str) -> list[str]:
+    """Every email in the cluster's mail directory that names order ``uuid``."""
+    mail_dir = Path(cluster_env()["DJANGO_EMAIL_FILE_PATH"])
+    texts = (path.read_text() for path in mail_dir.glob("*.log"))
+    return [message for text in texts for message in text.split("\n" + "-" * 79) if uuid in message]
+
+
+def wait_for_status(base_url: str, uuid: str, status: str, *, timeout: float) -> float:
+    started = time.monotonic()
+    wait_for(
+        lambda: order_status(base_url, uuid)["status"] == status,
+        timeout=timeout,
+        what=f"order {uuid} {status}",
+    )
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

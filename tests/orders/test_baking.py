@@ -1,0 +1,171 @@
+"""The worker's side of a special order, run in-process against the test database.
+
+The real workers and broker are exercised in test_special_order_cluster.py; these tests
+pin down each guard of ``orders.baking`` (one bake, one email, a dead baker's order baked
+again, FAILED after the last retry, staff retry).
+"""
+
+import io
+from pathlib import Path
+
+import dramatiq
+import pytest
+from django.core import mail
+from django.core.files.storage import default_storage
+from dramatiq.middleware import CurrentMessage
+from PIL import Image
+
+from jobs.models import OutboxMessage
+from orders import baking, services
+from orders.actors import MAX_RETRIES, bake_special_order
+from orders.models import SpecialOrder
+from orders.rendering import render_writing
+from tests.factories import PictureFactory, SpecialOrderFactory
+
+pytestmark = pytest.mark.django_db
+Status = SpecialOrder.Status
+
+
+@pytest.fixture(autouse=True)
+def _no_oven_time(settings):
+    settings.SPECIAL_ORDER_BAKE_SECONDS = 0  # speed only: the same steps run
+
+
+def _bake(order: SpecialOrder) -> SpecialOrder:
+    baking.special_order_bake(order_id=order.pk, baker="test/1")
+    order.refresh_from_db()
+    return order
+
+
+def test_bake_makes_the_order_ready_with_its_picture_and_emails_the_customer():
+    order = _bake(SpecialOrderFactory(writing="Happy birthday Ana"))
+
+    assert order.status == Status.READY
+    assert order.attempts == 1
+    assert order.image == f"orders/{order.uuid}.png"
+    with default_storage.open(order.image) as stored:
+        assert Image.open(stored).size == (640, 480)
+    assert len(mail.outbox) == 1
+    assert str(order.uuid) in mail.outbox[0].subject
+    assert order.customer_email in mail.outbox[0].to
+
+
+def test_a_duplicate_message_neither_bakes_nor_emails_again():
+    order = _bake(SpecialOrderFactory())
+    ready_at = order.ready_at
+
+    order = _bake(order)
+
+    assert order.attempts == 1
+    assert order.ready_at == ready_at
+    assert len(mail.outbox) == 1
+
+
+def test_an_order_left_baking_by_a_dead_worker_is_baked_again_once():
+    order = SpecialOrderFactory(status=Status.BAKING, attempts=1, baker="worker-1/999")
+
+    order = _bake(order)
+
+    assert order.status == Status.READY
+    assert order.attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_email_is_sent_by_the_retry(monkeypatch):
+    def smtp_down(**kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(baking, "special_order_ready_email", smtp_down)
+    order = SpecialOrderFactory()
+    with pytest.raises(ConnectionRefusedError):
+        _bake(order)
+    monkeypatch.undo()
+
+    order = _bake(order)
+
+    assert order.status == Status.READY and order.attempts == 1
+    assert order.notified_at is not None
+    assert len(mail.outbox) == 1
+
+
+def _run_actor(order: SpecialOrder, *, retries: int) -> None:
+    """The actor's function, as a worker would call it on attempt ``retries + 1``."""
+    message = dramatiq.Message(
+        queue_name="orders",
+        actor_name="bake_special_order",
+        args=(order.pk,),
+        kwargs={},
+        options={"retries": retries},
+    )
+    CurrentMessage().before_process_message(None, message)
+    try:
+        bake_special_order.fn(order.pk)
+    finally:
+        CurrentMessage().after_process_message(None, message)
+
+
+def _unbakeable_order(settings, tmp_path: Path) -> SpecialOrder:
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "broken.png").write_text("not a picture")
+    order = SpecialOrderFactory()
+    PictureFactory(product=order.product, image="catalog/broken.png")
+    return order
+
+
+def test_a_failing_bake_is_retried_then_failed_with_the_reason(settings, tmp_path):
+    order = _unbakeable_order(settings, tmp_path)
+
+    with pytest.raises(OSError):
+        _run_actor(order, retries=0)  # Dramatiq will retry this one
+    order.refresh_from_db()
+    assert order.status == Status.BAKING
+
+    with pytest.raises(OSError):
+        _run_actor(order, retries=MAX_RETRIES)  # the last attempt
+    order.refresh_from_db()
+    assert order.status == Status.FAILED
+    assert "cannot identify image file" in order.failure_reason
+    assert not mail.outbox
+
+
+def test_staff_retry_queues_a_failed_order_again_with_a_new_job(admin_client):
+    order = SpecialOrderFactory(status=Status.FAILED, failure_reason="oven on fire")
+    url = "/admin/orders/specialorder/"
+
+    response = admin_client.post(url, {"action": "retry_failed", "_selected_action": [order.pk]})
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == (Status.QUEUED, "")
+    job = OutboxMessage.objects.get()
+    assert (job.actor_name, job.args) == ("bake_special_order", [order.pk])
+
+
+def test_retry_leaves_orders_that_are_not_failed_alone():
+    order = SpecialOrderFactory(status=Status.READY)
+    assert services.special_order_retry(order_id=order.pk) is False
+    assert not OutboxMessage.objects.exists()
+
+
+def test_admin_changelist_shows_queue_figures(admin_client):
+    SpecialOrderFactory()
+    SpecialOrderFactory(status=Status.FAILED)
+
+    page = admin_client.get("/admin/orders/specialorder/").text
+
+    assert 'id="queue-figures"' in page
+    assert "queued 1" in page and "failed 1" in page
+    assert "outbox unsent" in page
+
+
+def test_writing_is_drawn_onto_the_product_picture():
+    source = Path(default_storage.path("catalog/cakes.png"))
+    plain = Image.open(source).convert("RGB").resize((640, 480))
+    baked = Image.open(io.BytesIO(render_writing(writing="Ana", picture=source)))
+
+    assert baked.size == (640, 480)
+    assert baked.convert("RGB").tobytes() != plain.tobytes()
+    assert render_writing(writing="Ana", picture=source) == render_writing(
+        writing="Ana", picture=source
+    )

@@ -1,0 +1,92 @@
+"""The order endpoint: invalid input makes no order and no job; each client is rate-limited."""
+
+import pytest
+from django.test import RequestFactory
+
+from jobs.models import OutboxMessage
+from orders.models import SpecialOrder
+from orders.ratelimit import client_address
+from tests.orders.conftest import NEW, order_form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"writing": ""}, {"email": "nope"}, {"pickup_date": "2000-01-01"}, {"product": "no-cake"}],
+)
+def test_invalid_input_creates_neither_order_nor_job(client, product, changes):
+    response = client.post(NEW, order_form(product.slug, "Hi") | changes)
+
+    assert response.status_code == 400
+    assert not SpecialOrder.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_placed_order_and_its_job_are_committed_together(
+    client, product, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        response = client.post(NEW, order_form(product.slug, "Hi"))
+
+    order = SpecialOrder.objects.get()
+    job = OutboxMessage.objects.get()
+    assert response.status_code == 302
+    assert (job.actor_name, job.queue_name, job.args) == (
+        "bake_special_order",
+        "orders",
+        [order.pk],
+    )
+    assert job.sent_at is None  # sent only after commit:
+    assert len(sends) == 1  # the fast path, registered with on_commit
+
+
+def test_the_form_says_the_order_is_queued_and_what_happens_next(client, product):
+    page = client.get(f"{NEW}?product={product.slug}").text
+    for words in ("Queued", "Baking", "Ready", "email"):
+        assert words in page
+
+
+@pytest.fixture
+def limit_of_three(settings):
+    settings.SPECIAL_ORDER_RATE_LIMIT = 3
+    settings.SPECIAL_ORDER_RATE_WINDOW_SECONDS = 600
+
+
+def test_a_client_over_the_limit_gets_429_with_a_clear_page_and_no_order(
+    client, product, limit_of_three
+):
+    for _ in range(3):
+        assert client.post(NEW, {}, REMOTE_ADDR="203.0.113.7").status_code == 400
+
+    response = client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.7")
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 600
+    assert "Too many orders from your address" in response.text
+    assert "was <strong>not</strong> placed" in response.text
+    assert not SpecialOrder.objects.exists()
+    other = client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.8")
+    assert other.status_code == 302
+
+
+def test_form_page_views_are_not_limited(client, product, limit_of_three):
+    for _ in range(5):
+        assert client.get(NEW, REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+def _address(remote: str, forwarded: str | None = None) -> str:
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return client_address(RequestFactory().post(NEW, REMOTE_ADDR=remote, **headers))
+
+
+def test_the_client_is_the_nearest_untrusted_hop_behind_the_load_balancer():
+    assert _address("127.0.0.1", "198.51.100.4") == "198.51.100.4"
+    # A client-supplied X-Forwarded-For is to the left of what nginx appended.
+    assert _address("127.0.0.1", "10.0.0.1, 198.51.100.4") == "198.51.100.4"
+    assert _address("127.0.0.1", "198.51.100.4, 127.0.0.1") == "198.51.100.4"
+    assert _address("127.0.0.1") == "127.0.0.1"
+
+
+def test_x_forwarded_for_from_an_untrusted_address_is_ignored():
+    assert _address("198.51.100.9", "10.0.0.1") == "198.51.100.9"
