@@ -67,7 +67,7 @@ bench: bootstrap  ## Measure the serving tiers of the running cluster (make up f
 .PHONY: test
 test: bootstrap  ## Start the services the tests need, then run every test, lint and deploy checks.
 	$(PY) -m deploy up
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov
 	@$(MAKE) --no-print-directory lint check-deploy
 
 .PHONY: lint
