@@ -80,4 +80,7 @@ check-deploy: $(VENV)/.installed  ## Django's deploy checks on production settin
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	DJANGO_SECRET_KEY="check-deploy-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	DJANGO_ALLOWED_HOSTS=shop.example.com DJANGO_MEDIA_ROOT_IS_SHARED=true \
+	DATABASE_URL=postgres://shop@db.example.com/shop \
+	REDIS_URL=redis://sessions.example.com/0 REDIS_CACHE_URL=redis://cache.example.com/0 \
+	DRAMATIQ_BROKER_URL=redis://broker.example.com/0 \
 	$(MANAGE) check --deploy --fail-level WARNING

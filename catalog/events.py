@@ -13,14 +13,17 @@ them by name.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.dispatch import Signal
 
+from catalog.models import Product
 from config.lsn import primary_current_lsn
 
+logger = logging.getLogger(__name__)
 product_changed = Signal()
 tables_changed = Signal()
 
@@ -32,27 +35,34 @@ class _Flush:
 
     def __init__(self) -> None:
         self.product_ids: set[int] = set()
+        self.category_ids: set[int] = set()
         self.tables: set[str] = set()
 
     def __call__(self) -> None:
-        _announce(self.product_ids, self.tables)
+        _announce(self.product_ids, self.category_ids, self.tables)
 
 
 def catalog_changed_on_commit(
     *,
     product_ids: Iterable[int | None] = (),
+    category_ids: Iterable[int | None] = (),
     models: Iterable[type[models.Model]] = (),
     using: str = DEFAULT_DB_ALIAS,
 ) -> None:
     """Announce the changed products and tables once the current transaction commits
-    (at once in autocommit). Many writes in one transaction give one announcement."""
+    (at once in autocommit). Many writes in one transaction give one announcement.
+
+    A changed category changes the page of every product in it: they are looked up
+    after the commit.
+    """
     ids = {int(pk) for pk in product_ids if pk is not None}
+    categories = {int(pk) for pk in category_ids if pk is not None}
     tables = {model._meta.db_table for model in models}
-    if not ids and not tables:
+    if not ids and not categories and not tables:
         return
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
-        _announce(ids, tables)
+        _announce(ids, categories, tables)
         return
     flush = getattr(_flushes, using, None)
     if not any(func is flush for _, func, _ in connection.run_on_commit):
@@ -62,12 +72,26 @@ def catalog_changed_on_commit(
         setattr(_flushes, using, flush)
         transaction.on_commit(flush, using=using)
     flush.product_ids |= ids
+    flush.category_ids |= categories
     flush.tables |= tables
 
 
-def _announce(product_ids: set[int], tables: set[str]) -> None:
+def _announce(product_ids: set[int], category_ids: set[int], tables: set[str]) -> None:
     lsn = primary_current_lsn()
-    if tables:
-        tables_changed.send(sender=None, tables=frozenset(tables), lsn=lsn)
+    if category_ids:
+        product_ids = product_ids | set(
+            Product.objects.using(DEFAULT_DB_ALIAS)
+            .filter(category_id__in=category_ids)
+            .values_list("pk", flat=True)
+        )
+    # send_robust: one failing listener must not keep the others from hearing it.
+    results = []
     if product_ids:
-        product_changed.send(sender=None, product_ids=frozenset(product_ids), lsn=lsn)
+        results += product_changed.send_robust(
+            sender=None, product_ids=frozenset(product_ids), lsn=lsn
+        )
+    if tables:
+        results += tables_changed.send_robust(sender=None, tables=frozenset(tables), lsn=lsn)
+    for receiver, outcome in results:
+        if isinstance(outcome, Exception):
+            logger.error("Catalog change listener %s failed", receiver, exc_info=outcome)

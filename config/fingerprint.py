@@ -1,17 +1,20 @@
 """A hash of the settings that must be equal on every clone of one release.
 
 Two clones with different fingerprints would behave differently behind one load
-balancer; ``/healthz`` reports it and ``deploy rollout`` compares it. Secrets and the
-per-clone identity are left out, so the fingerprint can be shown publicly.
+balancer; ``/healthz`` reports it and ``deploy rollout`` compares it. Secrets (settings
+and keys named like secrets, and passwords inside URLs) and the per-clone identity are
+left out, so the fingerprint can be shown publicly.
 """
 
 import hashlib
 import json
+import re
 
 from django.conf import settings
 
 PER_CLONE = {"CLONE_NAME", "RELEASE"}
 SECRET_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "API_KEY", "PRIVATE")
+URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
 
 
 def _is_secret(name: str) -> bool:
@@ -19,6 +22,8 @@ def _is_secret(name: str) -> bool:
 
 
 def _without_secrets(value: object) -> object:
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\1:<secret>@", value)  # redis://:pw@host, amqp://u:pw@h
     if isinstance(value, dict):
         return {
             str(key): "<secret>" if _is_secret(str(key).upper()) else _without_secrets(item)

@@ -19,13 +19,16 @@ from config.lsn import Lsn, lsn_parse
 
 logger = logging.getLogger(__name__)
 
-# Lag in seconds: 0 when all WAL received so far is replayed (an idle primary must not
-# make a caught-up replica look late), else the age of the last replayed transaction
-# (an overestimate after a quiet spell, which only sends reads to the primary sooner).
-# NULL received position: the replica is not streaming, so its lag is unknown.
+# Lag in seconds: unknown (infinite) when the replica is not streaming from the primary
+# (no WAL receiver: disconnected, or never connected since its start), since it may then
+# be behind by any amount; 0 when all WAL received so far is replayed (an idle primary
+# must not make a caught-up replica look late); else the age of the last replayed
+# transaction (an overestimate after a quiet spell, which only sends reads to the
+# primary sooner).
 PROBE_SQL = """
 SELECT pg_last_wal_replay_lsn()::text,
-       CASE WHEN pg_last_wal_receive_lsn() IS NULL THEN 'Infinity'::float8
+       CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN 'Infinity'::float8
+            WHEN pg_last_wal_receive_lsn() IS NULL THEN 'Infinity'::float8
             WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
        END
@@ -68,7 +71,8 @@ def replica_probe(alias: str) -> ReplicaState | None:
         return None
     state = ReplicaState(alias=alias, replay_lsn=lsn_parse(replay_text), lag_seconds=float(lag))
     if state.lag_seconds > settings.REPLICA_MAX_LAG_SECONDS:
-        _cool_down(alias, f"lags {state.lag_seconds:.1f}s")
+        streaming = state.lag_seconds != float("inf")
+        _cool_down(alias, f"lags {state.lag_seconds:.1f}s" if streaming else "is not streaming")
         return None
     if _cooling_down.pop(alias, None) is not None:
         logger.warning("Replica %s is back in use.", alias)

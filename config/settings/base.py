@@ -1,8 +1,4 @@
-"""Settings shared by every environment; each value comes from the environment.
-
-The local cluster (``make up``) writes the addresses of what it started to
-``.run/cluster.env``; real environment variables always win over that file.
-"""
+"""Settings shared by every environment; each value comes from the environment."""
 
 import socket
 from pathlib import Path
@@ -12,7 +8,6 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".run" / "cluster.env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
