@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cart.selectors import cart_lines
 from cart.session_cart import CartError, SessionCart
-from catalog.models import Product
+from catalog.selectors import product_is_for_sale
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -19,7 +19,7 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_POST
 def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
     cart = SessionCart(request.session)
-    if not Product.objects.filter(slug=slug, published=True).exists():
+    if not product_is_for_sale(slug=slug):
         return _refused(request, cart, "We have no product with that name.", status=404)
     try:
         quantity = int(request.POST.get("quantity", "1"))

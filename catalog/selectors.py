@@ -139,6 +139,10 @@ def category_list() -> list[CategorySummary]:
     return [CategorySummary(c.slug, c.name, c.product_count) for c in categories]
 
 
+def product_is_for_sale(*, slug: str) -> bool:
+    return Product.objects.filter(slug=slug, published=True).exists()
+
+
 def products_with_current_price() -> QuerySet[Product]:
     """Published products, each annotated with ``price_amount`` and ``price_currency``."""
     now = timezone.now()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from config.lsn import Lsn
 from config.replica_health import replica_aliases, replica_probe
@@ -31,7 +31,6 @@ class RoutingScope:
     wrote: bool = False  # this scope wrote to the primary
     read_alias: str | None = None  # decided at the first read
     reason: str = ""
-    replica_lags: dict[str, float] = field(default_factory=dict)
 
     def alias_for_read(self) -> str:
         if self.wrote and self.read_alias != PRIMARY:
@@ -41,9 +40,8 @@ class RoutingScope:
             self._choose()
         return self.read_alias
 
-    def _decide(self, alias: str, reason: str) -> str:
+    def _decide(self, alias: str, reason: str) -> None:
         self.read_alias, self.reason = alias, reason
-        return alias
 
     def _choose(self) -> None:
         if self.pin_primary:
@@ -59,7 +57,6 @@ class RoutingScope:
             state = replica_probe(alias)
             if state is None:
                 continue
-            self.replica_lags[alias] = state.lag_seconds
             if self.required_lsn is not None and state.replay_lsn < self.required_lsn:
                 behind = True
                 continue

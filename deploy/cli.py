@@ -28,14 +28,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="recovery_min_apply_delay of the replica (default 0)",
     )
-    up.add_argument("--release", help="release name for the clones (default: commit-timestamp)")
+    up.add_argument(
+        "--release",
+        help="release name for the clones (default: the checked-out code, <commit>[-dirty<hash>])",
+    )
     down = commands.add_parser("down", help="stop every process; data stays on disk")
     down.add_argument("--purge", action="store_true", help="also delete RUN_DIR and its data")
     commands.add_parser("status", help="table of every component; exit 1 if one is unhealthy")
     commands.add_parser("status-json", help="the same as JSON")
     commands.add_parser("url", help="print the load balancer's URL (for scripts)")
     rollout = commands.add_parser("rollout", help="rolling update of the clones, one at a time")
-    rollout.add_argument("--release", help="release name (default: commit-timestamp)")
+    rollout.add_argument("--release", help="release name (default: the checked-out code)")
     delay = commands.add_parser(
         "replica-delay", help="set the running replica's apply delay (lag tests)"
     )

@@ -77,7 +77,8 @@ def prepare_dirs(layout: Layout) -> None:
 
 
 def write_settings(layout: Layout, node: str, replica_delay: float) -> bool:
-    """(Re)write ``node``'s settings file; True when it changed (the node needs a restart)."""
+    """(Re)write ``node``'s settings files; True when they changed (the running node must
+    reload them: ``reload_settings``)."""
     data = layout.pg_data(node)
     changed = write_if_changed(data / SETTINGS_FILE, render_settings(node, replica_delay), 0o600)
     changed |= write_if_changed(data / "pg_hba.conf", PG_HBA, 0o600)
