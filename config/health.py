@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
+from config.errors import describe
 from config.fingerprint import settings_fingerprint
 from config.stats import stat_counts
 
@@ -36,7 +37,7 @@ def _probe(check: Callable[[str], dict[str, object]], alias: str) -> dict[str, o
     try:
         return check(alias)
     except Exception as error:  # noqa: BLE001  (any failure means "not available")
-        return {"ok": False, "error": f"{type(error).__name__}: {error}".strip()[:200]}
+        return {"ok": False, "error": describe(error, limit=200)}
 
 
 def _sections() -> dict[str, object]:

@@ -58,7 +58,7 @@ def cache_failed(error: Exception) -> None:
     global _down_until
     if _down_until == 0.0:
         logger.warning(
-            "Redis cache unavailable, serving from the database (retry every %ss): %s",
+            "Redis cache unavailable, carrying on without it (retry every %ss): %s",
             settings.CACHE_RETRY_SECONDS,
             error,
         )

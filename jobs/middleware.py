@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 
+from django.db import connections
 from dramatiq.middleware import Middleware
 
 from config.lsn import lsn_parse
-from config.read_routing import reading_after
+from config.read_routing import PRIMARY, note_writes, reading_after
 
 
 class ReadAfterSenderCommit(Middleware):
@@ -16,7 +17,10 @@ class ReadAfterSenderCommit(Middleware):
 
     The outbox sets that option after the sender's commit, so a job reads from a replica
     only once the replica has replayed the write the job is about; a message without it
-    reads like any other job (replica if healthy).
+    reads like any other job (replica if healthy). As for a request
+    (``config.read_your_writes``), the primary's connection tells the scope when the job
+    writes, so every read after the job's own write goes to the primary: a replica does
+    not have that write yet.
     """
 
     def __init__(self) -> None:
@@ -24,9 +28,10 @@ class ReadAfterSenderCommit(Middleware):
 
     def before_process_message(self, broker, message) -> None:
         raw = message.options.get("lsn")
-        stack = ExitStack()
-        stack.enter_context(reading_after(lsn_parse(raw) if raw else None))
-        self._local.stack = stack
+        with ExitStack() as stack:
+            stack.enter_context(reading_after(lsn_parse(raw) if raw else None))
+            stack.enter_context(connections[PRIMARY].execute_wrapper(note_writes))
+            self._local.stack = stack.pop_all()
 
     def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
         stack = getattr(self._local, "stack", None)

@@ -19,10 +19,11 @@ from functools import partial
 from typing import Any
 
 import dramatiq
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.errors import describe
 from config.lsn import lsn_format, primary_current_lsn
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
@@ -69,7 +70,7 @@ def outbox_send_now(*, row_id: int) -> bool:
             _send(row)
             return True
     except Exception as error:  # noqa: BLE001  (any failure: the relay sends it later)
-        logger.warning("outbox: job %s left for the relay: %s", row_id, _describe(error))
+        logger.warning("outbox: job %s left for the relay: %s", row_id, describe(error))
         _note_failure(row_id, error)
         return False
 
@@ -77,30 +78,39 @@ def outbox_send_now(*, row_id: int) -> bool:
 def outbox_send_due(*, limit: int = 100) -> int:
     """Send up to ``limit`` unsent rows, oldest first; return how many were sent.
 
-    Rows locked by another sender are skipped, so any number of relays (and the fast
-    paths of every clone) can run at once without sending a row twice. The first broker
-    error ends the batch (the rows sent before it stay sent) and raises
-    ``BrokerUnavailableError``, so the caller can back off.
+    Each row is sent and marked in a transaction of its own, so a crash or a failed
+    commit re-sends at most the row in hand, never a whole batch. Rows locked by another
+    sender are skipped, so any number of relays (and the fast paths of every clone) can
+    run at once without sending a row twice. A broker error ends the batch (the rows
+    sent before it stay sent) and raises ``BrokerUnavailableError``, so the caller can
+    back off; a database error propagates as the ``DatabaseError`` it is.
     """
-    sent, failure = 0, None
-    with transaction.atomic():
-        rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
-            sent_at__isnull=True
-        )[:limit]
-        for row in rows:
-            try:
-                _send(row)
-            except Exception as error:  # noqa: BLE001  (recorded and re-raised below)
-                failure = (row.pk, error)
-                break
-            sent += 1
-    if failure is not None:
-        row_id, error = failure
-        _note_failure(row_id, error)
-        raise BrokerUnavailableError(
-            f"broker refused job {row_id} after {sent} sent: {_describe(error)}"
-        ) from error
+    sent = 0
+    while sent < limit and _send_oldest_unsent():
+        sent += 1
     return sent
+
+
+def _send_oldest_unsent() -> bool:
+    """Send the oldest unsent row nobody else holds; False when there is none."""
+    with transaction.atomic():
+        row = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        try:
+            _send(row)
+        except DatabaseError:
+            raise
+        except Exception as error:  # noqa: BLE001  (whatever the broker's client raises)
+            refused = error  # nothing was written: the transaction only held the row's lock
+        else:
+            return True
+    _note_failure(row.pk, refused)
+    raise BrokerUnavailableError(f"broker refused job {row.pk}: {describe(refused)}") from refused
 
 
 def outbox_prune_sent(*, older_than: timedelta) -> int:
@@ -129,11 +139,7 @@ def _send(row: OutboxMessage) -> None:
 def _note_failure(row_id: int, error: BaseException) -> None:
     try:
         OutboxMessage.objects.filter(pk=row_id, sent_at__isnull=True).update(
-            attempts=F("attempts") + 1, last_error=_describe(error)
+            attempts=F("attempts") + 1, last_error=describe(error)
         )
     except Exception:  # noqa: BLE001  (bookkeeping only; the row is still unsent)
         logger.exception("outbox: could not record the failure of job %s", row_id)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}".strip()[:500]

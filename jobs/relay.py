@@ -1,9 +1,9 @@
 """The outbox relay: sends what the fast path could not, for as long as it runs.
 
 One loop, run by ``manage.py outbox_relay`` under the process supervisor (any number of
-relays may run: rows are locked while sent). While the broker is down it backs off,
-doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the outage once
-when it starts and once when it ends, with how many jobs were waiting.
+relays may run: rows are locked while sent). While the broker or the database is down
+it backs off, doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the
+outage once when it starts and once when it ends, with how many jobs were waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
+from config.errors import describe
 from jobs.errors import BrokerUnavailableError
 from jobs.outbox import outbox_prune_sent, outbox_send_due
 from jobs.selectors import outbox_unsent_figures
@@ -23,43 +24,50 @@ from jobs.selectors import outbox_unsent_figures
 logger = logging.getLogger(__name__)
 
 KEEP_SENT = timedelta(days=7)
-PRUNE_EVERY = 3600  # loops between two prunes of old sent rows
+PRUNE_EVERY = 3600  # idle loops between two prunes of old sent rows
 
 
 def relay_forever(*, should_stop: Callable[[], bool] = lambda: False) -> None:
-    """Send due outbox rows until ``should_stop()``; never gives up on a row."""
+    """Send due outbox rows until ``should_stop()``; never gives up on a row, and outlives
+    an unreachable broker or database."""
     interval = settings.OUTBOX_RELAY_INTERVAL_SECONDS
-    backoff, outage_since, loops = interval, None, 0
+    backoff, outage_since, idle_loops = interval, None, 0
     while not should_stop():
         close_old_connections()  # a restarted database or a stale pooled connection
         try:
             sent = outbox_send_due()
-        except BrokerUnavailableError as error:
+            if not sent:
+                idle_loops += 1
+                if idle_loops % PRUNE_EVERY == 0:
+                    outbox_prune_sent(older_than=KEEP_SENT)
+        except (BrokerUnavailableError, DatabaseError) as error:
             if outage_since is None:
                 outage_since = time.monotonic()
+                what = "broker" if isinstance(error, BrokerUnavailableError) else "database"
                 logger.warning(
-                    "relay: broker unavailable (%s); %s jobs wait in the outbox",
-                    error,
-                    outbox_unsent_figures()["unsent"],
+                    "relay: %s unavailable (%s); %s jobs wait in the outbox",
+                    what,
+                    describe(error),
+                    _unsent_jobs(),
                 )
             backoff = min(backoff * 2, settings.OUTBOX_RELAY_MAX_BACKOFF_SECONDS)
             time.sleep(backoff)
             continue
-        except DatabaseError as error:
-            logger.warning("relay: database unavailable (%s); retrying", error)
-            time.sleep(settings.OUTBOX_RELAY_MAX_BACKOFF_SECONDS)
-            continue
         if outage_since is not None:
             logger.warning(
-                "relay: broker back after %.1fs; jobs sent again",
-                time.monotonic() - outage_since,
+                "relay: sending again after %.1fs of outage", time.monotonic() - outage_since
             )
             outage_since = None
         backoff = interval
         if sent:
             logger.info("relay: sent %s jobs", sent)
             continue  # there may be more
-        loops += 1
-        if loops % PRUNE_EVERY == 0:
-            outbox_prune_sent(older_than=KEEP_SENT)
         time.sleep(interval)
+
+
+def _unsent_jobs() -> int | str:
+    """How many jobs wait, for the outage's log line: "?" when the database cannot say."""
+    try:
+        return outbox_unsent_figures()["unsent"]
+    except DatabaseError:
+        return "?"

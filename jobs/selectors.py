@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
+from config.errors import describe
 from jobs.broker_figures import broker_queue_figures
 from jobs.models import OutboxMessage
 
@@ -30,5 +31,5 @@ def job_queue_figures() -> dict[str, Any]:
     try:
         broker: dict[str, Any] = {"ok": True, **broker_queue_figures()}
     except Exception as error:  # noqa: BLE001  (any failure means "unreachable")
-        broker = {"ok": False, "error": f"{type(error).__name__}: {error}".strip()[:200]}
+        broker = {"ok": False, "error": describe(error, limit=200)}
     return {"outbox": outbox_unsent_figures(), "broker": broker}

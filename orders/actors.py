@@ -11,6 +11,7 @@ import dramatiq
 from django.conf import settings
 from dramatiq.middleware import CurrentMessage, Interrupt
 
+from config.errors import describe
 from orders import baking
 
 MAX_RETRIES = 3
@@ -26,13 +27,15 @@ MAX_RETRIES = 3
 def bake_special_order(order_id: int) -> None:
     """Bake special order ``order_id`` and email its customer; idempotent.
 
-    On the last allowed attempt a failure marks the order FAILED with its reason.
+    Sent again for a ``READY`` order (``services.special_order_email_again``), it only
+    emails. On the last allowed attempt a failure is recorded on the order
+    (``baking.special_order_fail``).
     """
     try:
         baking.special_order_bake(order_id=order_id, baker=f"{settings.CLONE_NAME}/{os.getpid()}")
     except (Exception, Interrupt) as error:  # Interrupt: e.g. TimeLimitExceeded
         message = CurrentMessage.get_current_message()
         if message is not None and message.options.get("retries", 0) >= MAX_RETRIES:
-            reason = f"{type(error).__name__}: {error}".strip()
-            baking.special_order_fail(order_id=order_id, reason=f"Gave up after retries: {reason}")
+            reason = f"Gave up after retries: {describe(error, limit=1900)}"
+            baking.special_order_fail(order_id=order_id, reason=reason)
         raise

@@ -14,7 +14,14 @@ guarded by the order's row in PostgreSQL:
    commit point: before it nothing is visible; after it, no message bakes again.
 3. The email is claimed with a conditional update of ``notified_at`` and then sent, so
    it goes at most once (a worker killed between claim and send loses that email rather
-   than ever sending two); a failed send releases the claim for the retry.
+   than ever sending two); a failed or interrupted send releases the claim for the retry.
+   Every message ends with this step, whatever steps 1 and 2 did: a message redelivered
+   after its worker died between ``READY`` and the email still sends it.
+
+The rows that decide what to do are read from the primary. The job's other reads may go
+to a replica that has the order (``jobs.middleware``), but a redelivered message can
+find one that has not replayed ``READY`` yet, and would then take a baked order for one
+still in the oven.
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalog.models import Picture
+from config.read_routing import PRIMARY
 from orders.models import SpecialOrder
 from orders.notifications import special_order_ready_email
 from orders.rendering import render_writing
@@ -41,27 +49,40 @@ IN_THE_OVEN = [Status.QUEUED, Status.BAKING]
 
 
 def special_order_bake(*, order_id: int, baker: str) -> None:
-    """Bake order ``order_id`` unless it is baked or being baked, then email the customer."""
-    order = SpecialOrder.objects.select_related("product").filter(pk=order_id).first()
+    """Bake order ``order_id`` unless it is baked or being baked; email the customer once
+    it is ``READY`` (on a ``READY`` order, only the email, if it has not gone yet)."""
+    order = _on_primary(order_id).first()
     if order is None:
         logger.warning("order %s does not exist (deleted?); nothing to bake", order_id)
         return
     if order.status in IN_THE_OVEN:
         picture = _picture_path(order.product_id)
-        if not _start(order_id=order_id, baker=baker) or not _bake(order, picture=picture):
+        if _start(order_id=order_id, baker=baker) and _bake(order, picture=picture):
+            logger.info("order %s baked by %s", order.uuid, baker)
+        else:
             logger.info("order %s is being baked by another worker, or is done", order.uuid)
-            return
-        logger.info("order %s baked by %s", order.uuid, baker)
-    _notify_once(order_id=order_id)
+    _notify_once(order_id=order_id)  # a no-op unless READY and not yet emailed
 
 
 def special_order_fail(*, order_id: int, reason: str) -> bool:
-    """Mark an order that could not be baked ``FAILED``; staff can retry it from the admin."""
-    return bool(
-        SpecialOrder.objects.filter(pk=order_id, status__in=IN_THE_OVEN).update(
-            status=Status.FAILED, failure_reason=reason[:2000], updated_at=timezone.now()
-        )
-    )
+    """Record that the last retry failed; False if there was nothing to record.
+
+    An order still in the oven becomes ``FAILED`` with ``reason`` (staff can bake it
+    again). A ``READY`` order whose email never went stays ``READY`` (the cake is baked)
+    and keeps ``reason`` as its ``notification_error`` (staff can email it again).
+    """
+    reason, now = reason[:2000], timezone.now()
+    orders = SpecialOrder.objects.filter(pk=order_id)
+    if orders.filter(status__in=IN_THE_OVEN).update(
+        status=Status.FAILED, failure_reason=reason, updated_at=now
+    ):
+        return True
+    unsent = orders.filter(status=Status.READY, notified_at__isnull=True)
+    return bool(unsent.update(notification_error=reason, updated_at=now))
+
+
+def _on_primary(order_id: int) -> QuerySet[SpecialOrder]:
+    return SpecialOrder.objects.using(PRIMARY).select_related("product").filter(pk=order_id)
 
 
 def _picture_path(product_id: int) -> Path | None:
@@ -120,10 +141,10 @@ def _notify_once(*, order_id: int) -> None:
     ).update(notified_at=timezone.now())
     if not claimed:
         return
-    order = SpecialOrder.objects.select_related("product").get(pk=order_id)
     try:
+        order = _on_primary(order_id).get()  # READY with its picture: never a lagging copy
         special_order_ready_email(order=order)
-    except Exception:
+    except BaseException:  # also the worker's TimeLimitExceeded, which is no Exception
         SpecialOrder.objects.filter(pk=order_id).update(notified_at=None)
         raise
     logger.info("order %s: customer emailed", order.uuid)

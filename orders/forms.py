@@ -24,7 +24,10 @@ class SpecialOrderForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="YYYY-MM-DD, from today up to 90 days ahead.",
     )
-    email = forms.EmailField(help_text="We write to you when your cake is ready.")
+    email = forms.EmailField(
+        max_length=SpecialOrder._meta.get_field("customer_email").max_length,  # 254, not 320
+        help_text="We write to you when your cake is ready.",
+    )
 
     def clean_product(self) -> Product:
         slug = self.cleaned_data["product"]

@@ -33,6 +33,12 @@ class SpecialOrder(models.Model):
     baker = models.CharField(max_length=100, blank=True, help_text="Worker of the last bake.")
     ready_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True, help_text="Ready email sent.")
+    # Why the ready email still has not gone after the last retry (staff can send it again
+    # from the admin). db_default: clones of the previous release, which do not know the
+    # column, keep inserting orders during a rolling update.
+    notification_error = models.TextField(
+        blank=True, default="", db_default="", help_text="Ready email failed: why."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,21 +4,21 @@ The client is the address the request came from, unless that address is one of
 ``TRUSTED_PROXIES`` (the load balancer): then it is the nearest address in
 ``X-Forwarded-For`` that is not a trusted proxy. So a client cannot dodge the limit by
 sending its own ``X-Forwarded-For``: only what the trusted proxy appended counts.
-If the counter store is down the limit is not enforced (logged): orders beat throttling.
+The counters live in the cache Redis, used through ``config.redis_guard``: while it is
+down the limit is not enforced (orders beat throttling), the outage is logged once, and
+Redis is tried again only every ``CACHE_RETRY_SECONDS``, so an order never waits out a
+connect timeout of a Redis known to be down.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
+from redis import Redis
 
-logger = logging.getLogger(__name__)
+from config.redis_guard import cache_call, cache_key
 
 
 def client_address(request: HttpRequest) -> str:
@@ -41,17 +41,16 @@ def retry_after_if_limited(request: HttpRequest, *, scope: str) -> int | None:
     window = settings.SPECIAL_ORDER_RATE_WINDOW_SECONDS
     now = int(time.time())
     started = now - now % window
-    cache = caches["default"]
-    key = cache.make_key(f"ratelimit:{scope}:{client_address(request)}:{started}")
-    try:
-        client = cache.client.get_client(write=True)
+    key = cache_key(f"ratelimit:{scope}:{client_address(request)}:{started}")
+
+    def count(client: Redis) -> int:
         pipe = client.pipeline()
         pipe.incr(key)
         pipe.expire(key, window)
-        count, _ = pipe.execute()
-    except (RedisError, ConnectionInterrupted) as error:
-        logger.warning("rate limit not enforced, counter store unavailable: %s", error)
-        return None
-    if count <= settings.SPECIAL_ORDER_RATE_LIMIT:
+        counted, _ = pipe.execute()
+        return counted
+
+    counted = cache_call(count, fallback=None)
+    if counted is None or counted <= settings.SPECIAL_ORDER_RATE_LIMIT:
         return None
     return started + window - now

@@ -8,7 +8,10 @@ from django.utils import timezone
 from catalog.models import Product
 from jobs.outbox import outbox_enqueue
 from orders.actors import bake_special_order
+from orders.errors import ProductUnavailableError
 from orders.models import SpecialOrder
+
+Status = SpecialOrder.Status
 
 
 @transaction.atomic
@@ -18,10 +21,20 @@ def special_order_place(
     """Record a special order as QUEUED together with its baking job (one transaction).
 
     The job reaches the broker right after commit, or later through the outbox relay if
-    the broker is down: a placed order is never lost, only delayed.
+    the broker is down: a placed order is never lost, only delayed. Raises
+    ``ProductUnavailableError`` when ``product`` is no longer published on the primary.
     """
+    # The form found the product on a replica, which may not have replayed its deletion
+    # or unpublishing yet. Checked again on the primary, and locked until this commits,
+    # so it can be neither until the order holds it (concurrent orders for the same
+    # product wait for each other only for this short transaction).
+    current = (
+        Product.objects.select_for_update(no_key=True).filter(pk=product.pk, published=True).first()
+    )
+    if current is None:
+        raise ProductUnavailableError(f"{product.name} can no longer be ordered.")
     order = SpecialOrder.objects.create(
-        product=product,
+        product=current,
         writing=writing,
         pickup_date=pickup_date,
         customer_email=customer_email,
@@ -30,12 +43,30 @@ def special_order_place(
     return order
 
 
-@transaction.atomic
 def special_order_retry(*, order_id: int) -> bool:
     """Queue a FAILED order again (staff, from the admin); False if it was not FAILED."""
-    requeued = SpecialOrder.objects.filter(pk=order_id, status=SpecialOrder.Status.FAILED).update(
-        status=SpecialOrder.Status.QUEUED, failure_reason="", updated_at=timezone.now()
+    return _send_job_again(
+        order_id=order_id, when=Status.FAILED, status=Status.QUEUED, failure_reason=""
     )
-    if requeued:
+
+
+def special_order_email_again(*, order_id: int) -> bool:
+    """Email the customer of a READY order again (staff, from the admin), e.g. after the
+    email failed on every retry; False if the order is not READY.
+
+    The order's job is sent again: on a READY order it only emails, once.
+    """
+    return _send_job_again(
+        order_id=order_id, when=Status.READY, notified_at=None, notification_error=""
+    )
+
+
+@transaction.atomic
+def _send_job_again(*, order_id: int, when: str, **changes: object) -> bool:
+    """Apply ``changes`` to the order if its status is ``when``, and queue its job again."""
+    changed = SpecialOrder.objects.filter(pk=order_id, status=when).update(
+        **changes, updated_at=timezone.now()
+    )
+    if changed:
         outbox_enqueue(actor=bake_special_order, args=(order_id,))
-    return bool(requeued)
+    return bool(changed)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from orders import selectors, services
+from orders.errors import ProductUnavailableError
 from orders.forms import SpecialOrderForm
 from orders.ratelimit import retry_after_if_limited
 
@@ -18,13 +19,17 @@ def special_order_new(request: HttpRequest) -> HttpResponse:
             return _too_many_orders(request, retry_after)
         form = SpecialOrderForm(request.POST)
         if form.is_valid():
-            order = services.special_order_place(
-                product=form.cleaned_data["product"],
-                writing=form.cleaned_data["writing"],
-                pickup_date=form.cleaned_data["pickup_date"],
-                customer_email=form.cleaned_data["email"],
-            )
-            return redirect(order.get_absolute_url())
+            try:
+                order = services.special_order_place(
+                    product=form.cleaned_data["product"],
+                    writing=form.cleaned_data["writing"],
+                    pickup_date=form.cleaned_data["pickup_date"],
+                    customer_email=form.cleaned_data["email"],
+                )
+            except ProductUnavailableError as error:
+                form.add_error("product", str(error))
+            else:
+                return redirect(order.get_absolute_url())
         return render(request, "orders/special_order_form.html", {"form": form}, status=400)
     form = SpecialOrderForm(initial={"product": request.GET.get("product", "")})
     return render(request, "orders/special_order_form.html", {"form": form})

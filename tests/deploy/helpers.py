@@ -92,6 +92,10 @@ class LoadLoop:
         self.result.failures.append(what)
         self.result.failure_times.append(self._sent_at)
 
+    def _no_answer(self, exc: requests.RequestException, *, what: str = "request") -> None:
+        self.result.requests += 1
+        self._fail(f"{what}: {type(exc).__name__}: {exc}")
+
     def _check(self, response: requests.Response, expected: int, what: str) -> None:
         self.result.requests += 1
         if "X-Clone" in response.headers:
@@ -106,18 +110,24 @@ class LoadLoop:
             return
         if "csrftoken" not in session.cookies:
             self._check(session.get(f"{self.lb_url}/cart.json", timeout=30), 200, "GET /cart.json")
-        response = session.post(
-            f"{self.lb_url}/cart/add/{self.post_slug}/",
-            headers={
-                "X-CSRFToken": session.cookies.get("csrftoken", ""),
-                "Accept": "application/json",
-            },
-            data={"quantity": "1"},
-            timeout=30,
-        )
-        self._check(response, 200, "POST /cart/add/")
-        if response.status_code != 200:
-            # Unanswered: the clone may have died before or after saving the session.
+        try:
+            response = session.post(
+                f"{self.lb_url}/cart/add/{self.post_slug}/",
+                headers={
+                    "X-CSRFToken": session.cookies.get("csrftoken", ""),
+                    "Accept": "application/json",
+                },
+                data={"quantity": "1"},
+                timeout=30,
+            )
+        except requests.RequestException as exc:
+            response = None
+            self._no_answer(exc, what="POST /cart/add/")
+        else:
+            self._check(response, 200, "POST /cart/add/")
+        if response is None or response.status_code != 200:
+            # Unanswered (an error status, or no answer at all, e.g. a reset connection):
+            # the clone may have died before or after saving the session.
             self._unanswered_adds += 1
             return
         self._cart_count += 1
@@ -144,8 +154,7 @@ class LoadLoop:
             try:
                 self._one(session, step)
             except requests.RequestException as exc:
-                self.result.requests += 1
-                self._fail(f"{type(exc).__name__}: {exc}")
+                self._no_answer(exc)
             if step % 40 == 0:  # a new cart now and then keeps session payloads small
                 session = new_session()
                 self._cart_count = self._unanswered_adds = 0

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import dramatiq
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 from dramatiq.brokers.redis import RedisBroker
 
 from config.lsn import lsn_parse
@@ -89,6 +89,54 @@ def test_a_broker_failure_leaves_the_job_for_the_relay_which_sends_it(broker_que
     assert row.sent_at is not None and row.attempts == 2
     assert [m.message_id for m in _queued(broker_queue)] == [str(row.message_id)]
     assert outbox.outbox_send_due() == 0  # sent rows are never sent again
+
+
+def _unsent_rows(count: int) -> list[OutboxMessage]:
+    """``count`` committed jobs the fast path could not send."""
+    return [
+        OutboxMessage.objects.create(
+            actor_name=outbox_test_job.actor_name, queue_name=QUEUE, args=[n]
+        )
+        for n in range(count)
+    ]
+
+
+class _Killed(BaseException):
+    """The relay's process dying (SIGKILL, a failed commit) in the middle of a batch."""
+
+
+def test_a_relay_dying_mid_batch_has_marked_every_job_it_sent(broker_queue, monkeypatch):
+    rows = _unsent_rows(3)
+    enqueue = broker_queue.enqueue
+
+    def dies_on_the_third(message, *, delay=None):
+        if len(_queued(broker_queue)) == 2:
+            raise _Killed
+        return enqueue(message, delay=delay)
+
+    monkeypatch.setattr(broker_queue, "enqueue", dies_on_the_third)
+    with pytest.raises(_Killed):
+        outbox.outbox_send_due()
+    monkeypatch.undo()
+    assert [r.sent_at is not None for r in OutboxMessage.objects.all()] == [True, True, False]
+
+    assert outbox.outbox_send_due() == 1  # the next relay sends only the one in hand
+
+    assert [m.message_id for m in _queued(broker_queue)] == [str(r.message_id) for r in rows]
+
+
+def test_a_database_error_while_sending_is_reported_as_such(broker_queue, monkeypatch):
+    _unsent_rows(1)
+
+    def database_gone():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(outbox, "primary_current_lsn", database_gone)
+    with pytest.raises(OperationalError):  # not BrokerUnavailableError: the broker is fine
+        outbox.outbox_send_due()
+
+    assert OutboxMessage.objects.get().attempts == 0
+    assert _queued(broker_queue) == []
 
 
 def test_queue_figures_count_what_waits_in_the_broker(broker_queue):

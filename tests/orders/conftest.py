@@ -8,13 +8,13 @@ from the cluster's own database, and emails from the cluster's mail directory
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import secrets
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
+from ipaddress import IPv6Address
 from pathlib import Path
 
 import psycopg
@@ -26,7 +26,7 @@ from tests.cluster import wait_for
 from tests.deploy.helpers import CHECKOUT, new_session
 
 NEW = "/orders/special/new/"
-_addresses = itertools.count(1)
+DOCUMENTATION_PREFIX = 0x2001_0DB8 << 96
 
 
 @pytest.fixture(autouse=True)
@@ -43,11 +43,14 @@ def cluster_env() -> dict[str, str]:
 
 
 def fake_client_address() -> str:
-    """A distinct client address per call (documentation range 198.18.0.0/15, RFC 2544):
-    the tests' own address is the trusted proxy's, so they may name the client in
-    X-Forwarded-For as nginx would, and each order gets its own rate-limit window."""
-    n = next(_addresses) + secrets.randbelow(50_000) * 1000
-    return f"198.18.{(n // 250) % 250}.{n % 250 + 1}"
+    """A client address no call, in this run or any earlier one, has used.
+
+    The tests' own address is the trusted proxy's, so they may name the client in
+    X-Forwarded-For as nginx would. The cluster's rate-limit windows outlive a test run,
+    so each address is 96 random bits in the IPv6 documentation prefix 2001:db8::/32
+    (RFC 3849): every order, and every run, gets fresh windows.
+    """
+    return str(IPv6Address(DOCUMENTATION_PREFIX | secrets.randbits(96)))
 
 
 def order_form(slug: str, writing: str) -> dict[str, str]:

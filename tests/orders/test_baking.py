@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
 from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware.time_limit import TimeLimitExceeded
 from PIL import Image
 
 from jobs.models import OutboxMessage
@@ -71,11 +72,12 @@ def test_an_order_left_baking_by_a_dead_worker_is_baked_again_once():
     assert len(mail.outbox) == 1
 
 
-def test_a_failed_email_is_sent_by_the_retry(monkeypatch):
-    def smtp_down(**kwargs):
-        raise ConnectionRefusedError("smtp down")
+def _smtp_down(**kwargs):
+    raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(baking, "special_order_ready_email", smtp_down)
+
+def test_a_failed_email_is_sent_by_the_retry(monkeypatch):
+    monkeypatch.setattr(baking, "special_order_ready_email", _smtp_down)
     order = SpecialOrderFactory()
     with pytest.raises(ConnectionRefusedError):
         _bake(order)
@@ -86,6 +88,69 @@ def test_a_failed_email_is_sent_by_the_retry(monkeypatch):
     assert order.status == Status.READY and order.attempts == 1
     assert order.notified_at is not None
     assert len(mail.outbox) == 1
+
+
+def test_an_email_interrupted_by_the_time_limit_is_sent_by_the_retry(monkeypatch):
+    def slow_smtp(**kwargs):
+        raise TimeLimitExceeded()  # what Dramatiq raises in a worker thread over its limit
+
+    monkeypatch.setattr(baking, "special_order_ready_email", slow_smtp)
+    order = SpecialOrderFactory()
+    with pytest.raises(TimeLimitExceeded):
+        _bake(order)
+    monkeypatch.undo()
+    order.refresh_from_db()
+    assert order.notified_at is None  # the claim was released
+
+    order = _bake(order)
+
+    assert order.notified_at is not None
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_failing_on_every_retry_leaves_the_order_ready_with_the_reason(monkeypatch):
+    monkeypatch.setattr(baking, "special_order_ready_email", _smtp_down)
+    order = SpecialOrderFactory()
+
+    with pytest.raises(ConnectionRefusedError):
+        _run_actor(order, retries=0)
+    with pytest.raises(ConnectionRefusedError):
+        _run_actor(order, retries=MAX_RETRIES)  # the last attempt
+
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == (Status.READY, "")  # the cake is baked
+    assert order.notified_at is None
+    assert order.notification_error == ("Gave up after retries: ConnectionRefusedError: smtp down")
+    assert order.attempts == 1
+
+
+def test_staff_can_email_a_ready_order_again_through_the_outbox(admin_client, monkeypatch):
+    monkeypatch.setattr(baking, "special_order_ready_email", _smtp_down)
+    order = SpecialOrderFactory()
+    with pytest.raises(ConnectionRefusedError):
+        _run_actor(order, retries=MAX_RETRIES)
+    monkeypatch.undo()  # the mail server is back
+
+    response = admin_client.post(
+        "/admin/orders/specialorder/", {"action": "email_again", "_selected_action": [order.pk]}
+    )
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.notified_at, order.notification_error) == (None, "")
+    job = OutboxMessage.objects.get()
+    assert (job.actor_name, job.args) == ("bake_special_order", [order.pk])
+    order = _bake(order)  # what the worker does with that job
+    assert order.notified_at is not None
+    assert order.attempts == 1  # emailed, not baked again
+    [email] = mail.outbox
+    assert f"/media/orders/{order.uuid}.png" in email.body
+
+
+def test_email_again_leaves_orders_that_are_not_ready_alone():
+    order = SpecialOrderFactory(status=Status.BAKING)
+    assert services.special_order_email_again(order_id=order.pk) is False
+    assert not OutboxMessage.objects.exists()
 
 
 def _run_actor(order: SpecialOrder, *, retries: int) -> None:

@@ -1,5 +1,7 @@
 """The order endpoint: invalid input makes no order and no job; each client is rate-limited."""
 
+import logging
+
 import pytest
 from django.test import RequestFactory
 
@@ -73,6 +75,27 @@ def test_a_client_over_the_limit_gets_429_with_a_clear_page_and_no_order(
 def test_form_page_views_are_not_limited(client, product, limit_of_three):
     for _ in range(5):
         assert client.get(NEW, REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
+def test_orders_are_taken_unlimited_while_the_counter_store_is_down_with_one_warning(
+    client, product, settings, limit_of_three, caplog
+):
+    settings.CACHES = settings.CACHES | {
+        "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    with caplog.at_level(logging.WARNING):
+        statuses = [
+            client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.10")
+            for _ in range(5)
+        ]
+
+    assert [r.status_code for r in statuses] == [302] * 5  # orders beat throttling
+    assert SpecialOrder.objects.count() == 5
+    # One failed try, then the store is left alone for CACHE_RETRY_SECONDS.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "Redis cache unavailable" in warnings[0]
 
 
 def _address(remote: str, forwarded: str | None = None) -> str:

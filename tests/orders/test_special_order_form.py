@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from orders.forms import SpecialOrderForm
 from orders.models import SpecialOrder
 from tests.factories import ProductFactory, SpecialOrderFactory
 
@@ -49,6 +50,7 @@ def test_valid_order_is_saved_queued_and_redirects_to_its_status_page(client, pr
         ({"pickup_date": "31/12/2030"}, "Enter a valid date"),
         ({"pickup_date": "9999-99-99"}, "Enter a valid date"),
         ({"email": "not-an-email"}, "Enter a valid email address"),
+        ({"email": f"{'a' * 243}@example.com"}, "at most 254 characters"),  # the column's size
         ({"product": "no-such-cake"}, "no product with that name"),
         ({"product": "<script>"}, "Enter a valid"),
     ],
@@ -67,6 +69,26 @@ def test_unpublished_product_cannot_be_ordered(client):
     hidden = ProductFactory(published=False)
     response = client.post(NEW, _valid_form(hidden))
     assert response.status_code == 400
+    assert not SpecialOrder.objects.exists()
+
+
+def test_a_product_unpublished_after_the_form_found_it_gives_the_form_back(
+    client, product, monkeypatch
+):
+    found_on_replica = SpecialOrderForm.clean_product
+
+    def then_unpublished_on_the_primary(form):
+        found = found_on_replica(form)
+        found.published = False
+        found.save()  # the replica the form read had not replayed this yet
+        return found
+
+    monkeypatch.setattr(SpecialOrderForm, "clean_product", then_unpublished_on_the_primary)
+
+    response = client.post(NEW, _valid_form(product))
+
+    assert response.status_code == 400
+    assert "can no longer be ordered" in response.text
     assert not SpecialOrder.objects.exists()
 
 

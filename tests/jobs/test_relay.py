@@ -1,0 +1,78 @@
+"""The relay loop outlives outages of the broker and of the database.
+
+``outbox_send_due`` is replaced by a script of outcomes (it is tested against the real
+broker in test_outbox.py); what is tested here is what the loop does with each.
+"""
+
+import logging
+
+import pytest
+from django.db import OperationalError
+
+from jobs import relay
+from jobs.errors import BrokerUnavailableError
+
+
+def _database_down(*args, **kwargs):
+    raise OperationalError("could not connect to server")
+
+
+@pytest.fixture
+def run_relay(monkeypatch):
+    """Run the relay loop over ``outcomes`` (a count sent, or an error raised), no sleeping."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(relay.time, "sleep", sleeps.append)
+    monkeypatch.setattr(relay, "outbox_unsent_figures", _database_down)
+
+    def run(outcomes: list[int | Exception]) -> list[float]:
+        script = iter(outcomes)
+        left = [len(outcomes)]
+
+        def send_due():
+            left[0] -= 1
+            outcome = next(script)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+
+        monkeypatch.setattr(relay, "outbox_send_due", send_due)
+        relay.relay_forever(should_stop=lambda: left[0] == 0)
+        return sleeps
+
+    return run
+
+
+def test_the_relay_backs_off_through_broker_and_database_outages_and_carries_on(
+    run_relay, settings, caplog
+):
+    settings.OUTBOX_RELAY_INTERVAL_SECONDS = 1
+    settings.OUTBOX_RELAY_MAX_BACKOFF_SECONDS = 8
+    outcomes = [
+        BrokerUnavailableError("broker refused job 1"),
+        OperationalError("could not connect to server"),
+        BrokerUnavailableError("broker refused job 1"),
+        BrokerUnavailableError("broker refused job 1"),
+        5,
+        0,
+    ]
+
+    with caplog.at_level(logging.WARNING, logger="jobs.relay"):
+        sleeps = run_relay(outcomes)
+
+    assert sleeps == [2, 4, 8, 8, 1]  # doubling while down; sent 5: no wait; idle: interval
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2, warnings  # once when the outage starts, once when it ends
+    assert warnings[0].startswith("relay: broker unavailable")
+    assert "? jobs wait" in warnings[0]  # the count needs the database, which failed too
+    assert warnings[1].startswith("relay: sending again after")
+
+
+def test_a_database_outage_is_named_as_such(run_relay, caplog):
+    with caplog.at_level(logging.WARNING, logger="jobs.relay"):
+        run_relay([OperationalError("could not connect to server"), 0])
+
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith("relay: database unavailable (OperationalError: could not connect to server)")
+    )
