@@ -25,7 +25,6 @@ pages are assembled from the database (``config.redis_guard``).
 
 from __future__ import annotations
 
-import logging
 import pickle
 import secrets
 import time
@@ -40,8 +39,6 @@ from config.lsn import Lsn
 from config.read_routing import PRIMARY, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis
 from config.stats import stat_count
-
-logger = logging.getLogger(__name__)
 
 STAT = "product_page"
 LOCK_SECONDS = 10
@@ -118,12 +115,12 @@ def product_page_cached(*, slug: str) -> ProductPage:
         return product_page_get(slug=slug)
 
 
-def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn) -> None:
+def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn) -> bool:
     """Record ``lsn`` as the products' last write and drop their cached pages.
 
     Tried even while this process believes the cache is down: other clones may still
-    be reading it. A failure is logged as an error, naming the products that may be
-    served stale until their pages expire.
+    be reading it. False when the cache could not be reached: the caller must try
+    again later (``catalog.cache_invalidation`` does, through the outbox).
     """
     client = caches["default"].client.get_client(write=True)
     forget = client.register_script(_FORGET)
@@ -135,13 +132,8 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn) -> None:
             )
     except CACHE_ERRORS as error:
         cache_failed(error)
-        logger.error(
-            "Cached pages of products %s could not be dropped and may be served stale "
-            "for up to %ss: %s",
-            sorted(product_ids),
-            settings.PRODUCT_PAGE_CACHE_SECONDS,
-            error,
-        )
+        return False
+    return True
 
 
 def _read(client, slug: str) -> ProductPage | None:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.cache import caches
 from django.utils import timezone
 
 from config.lsn import primary_current_lsn
@@ -80,17 +81,21 @@ def _seconds_to_keep(expires: datetime | None) -> int:
     return max(1, min(seconds, settings.QUERY_CACHE_SECONDS))
 
 
-def table_generations_move(*, tables: Iterable[str], lsn: int) -> None:
-    """Move each table's generation to ``lsn``: cached queries on them are missed from now."""
-    client = cache_redis()
-    if client is None:
-        return
+def table_generations_move(*, tables: Iterable[str], lsn: int) -> bool:
+    """Move each table's generation to ``lsn``: cached queries on them are missed from now.
+
+    Tried even while this process believes the cache is down (other clones may read
+    it); False when the cache could not be reached, for the caller to try again later.
+    """
+    client = caches["default"].client.get_client(write=True)
     move = client.register_script(_MOVE_GENERATION)
     try:
         for table in tables:
             move(keys=[_generation_key(table)], args=[lsn])
     except CACHE_ERRORS as error:
         cache_failed(error)
+        return False
+    return True
 
 
 def _generations(client, tables: list[str]) -> list[int]:

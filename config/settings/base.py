@@ -19,11 +19,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django_dramatiq first: it sets the broker that the apps' actors bind to.
+    "django_dramatiq",
     "config",
+    "jobs",
     "catalog",
     "cart",
-    "django_dramatiq",
-    "jobs",
     "orders",
 ]
 
