@@ -163,25 +163,24 @@ DRAMATIQ_BROKER_URL = env("DRAMATIQ_BROKER_URL")
 # runs on every command: cheap on a Redis of its own). So a SIGKILLed worker's job is
 # redelivered within about this long; it must exceed any pause of a live worker.
 DRAMATIQ_REDIS_HEARTBEAT_SECONDS = env.int("DRAMATIQ_REDIS_HEARTBEAT_SECONDS", default=10)
-# Bounded waits (unless the URL sets its own), so a request's send after commit fails
-# fast when the broker is down; the outbox relay sends the job later.
-_broker_url = DRAMATIQ_BROKER_URL
-if "?" not in _broker_url:
-    _broker_url += "?socket_connect_timeout=2&socket_timeout=5"
+# Bounded waits (unless the URL sets its own query), so a request's send after commit
+# fails fast when the broker is down; the outbox relay sends the job later.
 if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
-    if "?" not in DRAMATIQ_BROKER_URL:
-        _broker_url = f"{DRAMATIQ_BROKER_URL}?connection_attempts=1&socket_timeout=3"
     # Publisher confirms: a job counts as sent (outbox) only once RabbitMQ has it.
     # RabbitMQ requeues a dead consumer's messages as soon as its connection drops.
     _broker = "dramatiq.brokers.rabbitmq.RabbitmqBroker"
-    _broker_options = {"url": _broker_url, "confirm_delivery": True}
+    _timeouts = "connection_attempts=1&socket_timeout=3"
+    _broker_options = {"confirm_delivery": True}
 else:
     _broker = "dramatiq.brokers.redis.RedisBroker"
+    _timeouts = "socket_connect_timeout=2&socket_timeout=5"
     _broker_options = {
-        "url": _broker_url,
         "heartbeat_timeout": DRAMATIQ_REDIS_HEARTBEAT_SECONDS * 1000,
         "maintenance_chance": 1_000_000,  # out of a million: every command
     }
+_broker_options["url"] = (
+    DRAMATIQ_BROKER_URL if "?" in DRAMATIQ_BROKER_URL else f"{DRAMATIQ_BROKER_URL}?{_timeouts}"
+)
 DRAMATIQ_BROKER = {
     "BROKER": _broker,
     "OPTIONS": _broker_options,
