@@ -189,26 +189,36 @@ def test_delayed_replica_never_puts_the_old_price_back(client, admin_client, pro
     assert cached.current_price.amount == Decimal("15.00")
 
 
-def test_fifty_concurrent_misses_rebuild_once(product):
-    ReviewFactory.create_batch(3, product=product)
-    before, timeouts = _rebuilds(), _stat("product_page.wait_timeout")
-    barrier = threading.Barrier(50)
-    pages, errors = [], []
+def _at_once(shoppers: int, visit) -> None:
+    """Run ``visit`` in ``shoppers`` threads released together; each closes its connections."""
+    barrier = threading.Barrier(shoppers)
 
     def shopper():
         try:
             barrier.wait()
-            pages.append(product_page_cached(slug=product.slug))
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
+            visit()
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=shopper) for _ in range(50)]
+    threads = [threading.Thread(target=shopper) for _ in range(shoppers)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
+
+
+def test_fifty_concurrent_misses_rebuild_once(product):
+    ReviewFactory.create_batch(3, product=product)
+    before, timeouts = _rebuilds(), _stat("product_page.wait_timeout")
+    pages, errors = [], []
+
+    def visit():
+        try:
+            pages.append(product_page_cached(slug=product.slug))
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+
+    _at_once(50, visit)
 
     assert errors == []
     assert len(pages) == 50 and len({page.review_summary.count for page in pages}) == 1
@@ -249,26 +259,18 @@ def test_renamed_slug_does_not_serve_the_page_under_the_old_address(client, prod
 
 def test_concurrent_requests_for_a_missing_page_do_not_wait_out_the_rebuild(settings):
     settings.PRODUCT_PAGE_REBUILD_WAIT_SECONDS = 30
-    barrier = threading.Barrier(10)
     outcomes, elapsed = [], []
 
-    def shopper():
+    def visit():
+        started = time.monotonic()
         try:
-            barrier.wait()
-            started = time.monotonic()
-            try:
-                product_page_cached(slug="no-such-cake")
-            except Http404:
-                outcomes.append(404)
-            elapsed.append(time.monotonic() - started)
-        finally:
-            connections.close_all()
+            product_page_cached(slug="no-such-cake")
+        except Http404:
+            outcomes.append(404)
+        elapsed.append(time.monotonic() - started)
 
-    threads = [threading.Thread(target=shopper) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _at_once(10, visit)
+
     assert outcomes == [404] * 10
     assert max(elapsed) < settings.PRODUCT_PAGE_REBUILD_WAIT_SECONDS / 2
 
