@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.selectors import products_with_current_price
+from catalog.selectors import ProductRow, products_with_current_price
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,15 @@ class CartLine:
 
 def cart_lines(*, lines: dict[str, int]) -> list[CartLine]:
     """One query. Products no longer for sale drop out of the cart view."""
-    products = {p.slug: p for p in products_with_current_price().filter(slug__in=list(lines))}
+    for_sale = products_with_current_price().filter(slug__in=list(lines))
+    products = {row["slug"]: row for row in for_sale.values(*ProductRow.FIELDS)}
     return [
         CartLine(
             slug=slug,
-            name=products[slug].name,
+            name=products[slug]["name"],
             quantity=quantity,
-            unit_price=products[slug].price_amount,
-            currency=products[slug].price_currency,
+            unit_price=products[slug]["price_amount"],
+            currency=products[slug]["price_currency"],
         )
         for slug, quantity in lines.items()
         if slug in products

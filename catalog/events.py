@@ -64,8 +64,8 @@ def catalog_changed_on_commit(
     if not connection.in_atomic_block:
         _announce(ids, categories, tables)
         return
-    flush = getattr(_flushes, using, None)
-    if not any(func is flush for _, func, _ in connection.run_on_commit):
+    flush: _Flush | None = getattr(_flushes, using, None)
+    if flush is None or not any(func is flush for _, func, _ in connection.run_on_commit):
         # The first write of this transaction, or the earlier flush was dropped with a
         # rolled-back savepoint (and its writes with it): register a fresh one.
         flush = _Flush()

@@ -30,14 +30,13 @@ import secrets
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import Http404
 
 from catalog.models import Product
 from catalog.selectors import ProductPage, product_page_get
 from config.lsn import Lsn
 from config.read_routing import PRIMARY, reading_after, routing_scope
-from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis
+from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
 from config.stats import stat_count
 
 STAT = "product_page"
@@ -122,7 +121,7 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn) -> bool:
     be reading it. False when the cache could not be reached: the caller must try
     again later (``catalog.cache_invalidation`` does, through the outbox).
     """
-    client = caches["default"].client.get_client(write=True)
+    client = redis_client("default")
     forget = client.register_script(_FORGET)
     try:
         for product_id in product_ids:

@@ -19,15 +19,14 @@ import math
 import pickle
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.conf import settings
-from django.core.cache import caches
 from django.utils import timezone
 
 from config.lsn import primary_current_lsn
 from config.read_routing import reading_after
-from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis
+from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
 from config.stats import stat_count
 
 T = TypeVar("T")
@@ -63,7 +62,7 @@ def cached_query(
         cached = client.get(key)
         if cached is not None:
             stat_count("cache", f"{name}.hit")
-            return pickle.loads(cached)  # noqa: S301  (our own Redis, our own objects)
+            return pickle.loads(cast(bytes, cached))  # noqa: S301  (our own Redis and objects)
         stat_count("cache", f"{name}.miss")
         with reading_after(max(generations)):
             result = compute()
@@ -87,7 +86,7 @@ def table_generations_move(*, tables: Iterable[str], lsn: int) -> bool:
     Tried even while this process believes the cache is down (other clones may read
     it); False when the cache could not be reached, for the caller to try again later.
     """
-    client = caches["default"].client.get_client(write=True)
+    client = redis_client("default")
     move = client.register_script(_MOVE_GENERATION)
     try:
         for table in tables:

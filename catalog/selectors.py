@@ -121,6 +121,8 @@ class ProductRow:
     price_amount: Decimal | None
     price_currency: str | None
 
+    FIELDS: ClassVar[tuple[str, ...]] = ("slug", "name", "price_amount", "price_currency")
+
 
 @dataclass(frozen=True)
 class CategoryPage:
@@ -159,7 +161,7 @@ def category_page_get(*, slug: str) -> CategoryPage:
     except Category.DoesNotExist:
         raise Http404(f"No category {slug!r}.") from None
     products = products_with_current_price().filter(category=category).order_by("name")
-    rows = tuple(ProductRow(p.slug, p.name, p.price_amount, p.price_currency) for p in products)
+    rows = tuple(ProductRow(**row) for row in products.values(*ProductRow.FIELDS))
     upcoming = Price.objects.filter(
         product__category=category, product__published=True, valid_from__gt=timezone.now()
     ).aggregate(first=Min("valid_from"))

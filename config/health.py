@@ -8,7 +8,6 @@ cache) are reported but do not fail the check: the app works around them.
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from config.errors import describe
 from config.fingerprint import settings_fingerprint
+from config.redis_guard import redis_client
 from config.stats import stat_counts
 
 
@@ -28,8 +28,7 @@ def _database_state(alias: str) -> dict[str, object]:
 
 
 def _cache_state(alias: str) -> dict[str, object]:
-    client = caches[alias].client.get_client(write=True)  # django-redis: the raw client
-    client.ping()
+    redis_client(alias).ping()
     return {"ok": True}
 
 
@@ -44,7 +43,7 @@ def _sections() -> dict[str, object]:
     """``HEALTHZ_SECTIONS``: figures other apps report (e.g. job queues); informational,
     so a failing one is reported, never fatal."""
     return {
-        name: _probe(lambda _name, path=path: import_string(path)(), name)
+        name: _probe(lambda path: import_string(path)(), path)
         for name, path in getattr(settings, "HEALTHZ_SECTIONS", {}).items()
     }
 

@@ -35,22 +35,21 @@ class RoutingScope:
     def alias_for_read(self) -> str:
         if self.wrote and self.read_alias != PRIMARY:
             # Our own write is on the primary only, until the replicas replay it.
-            self._decide(PRIMARY, "wrote")
+            return self._decide(PRIMARY, "wrote")
         if self.read_alias is None:
-            self._choose()
+            return self._choose()
         return self.read_alias
 
-    def _decide(self, alias: str, reason: str) -> None:
+    def _decide(self, alias: str, reason: str) -> str:
         self.read_alias, self.reason = alias, reason
+        return alias
 
-    def _choose(self) -> None:
+    def _choose(self) -> str:
         if self.pin_primary:
-            self._decide(PRIMARY, "pinned")
-            return
+            return self._decide(PRIMARY, "pinned")
         candidates = replica_aliases()
         if not candidates:
-            self._decide(PRIMARY, "no-replica")
-            return
+            return self._decide(PRIMARY, "no-replica")
         random.shuffle(candidates)
         behind = False
         for alias in candidates:
@@ -60,9 +59,8 @@ class RoutingScope:
             if self.required_lsn is not None and state.replay_lsn < self.required_lsn:
                 behind = True
                 continue
-            self._decide(alias, "replica")
-            return
-        self._decide(PRIMARY, "sticky" if behind else "replica-down")
+            return self._decide(alias, "replica")
+        return self._decide(PRIMARY, "sticky" if behind else "replica-down")
 
 
 _scope: ContextVar[RoutingScope | None] = ContextVar("read_routing_scope", default=None)

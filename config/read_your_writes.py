@@ -57,6 +57,6 @@ def _required_lsn(request: HttpRequest) -> Lsn | None:
         text = request.get_signed_cookie(
             COOKIE, salt=COOKIE_SALT, max_age=settings.READ_YOUR_WRITES_SECONDS
         )
-        return lsn_parse(text)
+        return lsn_parse(text) if text else None
     except (KeyError, signing.BadSignature, ValueError):
         return None  # no cookie, tampered or expired: nothing to wait for

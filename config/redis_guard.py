@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -31,7 +31,13 @@ def cache_redis() -> Redis | None:
     """The raw client of the ``default`` cache, or ``None`` while it is known to be down."""
     if _down_until > time.monotonic():
         return None
-    return caches["default"].client.get_client(write=True)
+    return redis_client("default")
+
+
+def redis_client(alias: str) -> Redis:
+    """The raw redis-py client behind the django-redis cache ``alias``."""
+    cache: Any = caches[alias]  # a django_redis.cache.RedisCache
+    return cache.client.get_client(write=True)
 
 
 def cache_key(key: str) -> str:

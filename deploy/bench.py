@@ -50,16 +50,20 @@ class TierResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def _connection(lb_url: str, timeout: float = 30) -> http.client.HTTPConnection:
+    address = urlsplit(lb_url)
+    return http.client.HTTPConnection(address.hostname or HOST, address.port, timeout=timeout)
+
+
 def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) -> TierResult:
     """GET every path once, ``concurrency`` at a time over keep-alive connections."""
-    address = urlsplit(lb_url)
     queue = list(reversed(paths))
     lock = threading.Lock()
     latencies: list[float] = []
     failures = [0]
 
     def worker() -> None:
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection = _connection(lb_url)
         while True:
             with lock:
                 if not queue:
@@ -73,7 +77,7 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
                 ok = response.status == 200
             except (OSError, http.client.HTTPException):
                 connection.close()
-                connection = http.client.HTTPConnection(address.hostname, address.port)
+                connection = _connection(lb_url)
                 ok = False
             elapsed = time.perf_counter() - started
             with lock:
@@ -100,8 +104,7 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
 
 
 def _get(lb_url: str, path: str) -> str:
-    address = urlsplit(lb_url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection = _connection(lb_url, timeout=10)
     connection.request("GET", path)
     return connection.getresponse().read().decode()
 

@@ -119,10 +119,10 @@ def up(
     if replica_changed and "postgres-replica" in running:
         postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
 
-    clones = [p for p in by_tier["app"] if p.role == "clone"]
-    _converge_clones(layout, topology, tools, supervisor, clones, changed)
-    workers = [p for p in by_tier["app"] if p.role == "worker"]
-    _converge_workers(supervisor, layout, workers, changed)
+    clone_programs = [p for p in by_tier["app"] if p.role == "clone"]
+    _converge_clones(layout, topology, tools, supervisor, clone_programs, changed)
+    worker_programs = [p for p in by_tier["app"] if p.role == "worker"]
+    _converge_workers(supervisor, layout, worker_programs, changed)
 
     nginx_changed = nginx.write_config(layout, topology, tools)
     if "nginx" in changed:

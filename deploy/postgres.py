@@ -134,7 +134,9 @@ def init_replica(layout: Layout, tools: Tools, topology: Topology) -> bool:
         [
             tools.pg("pg_basebackup"),
             *_superuser_at(topology.ports.pg_primary),
-            *["-D", data, "-R", "-X", "stream", "-c", "fast"],
+            "-D",
+            data,
+            *["-R", "-X", "stream", "-c", "fast"],
         ],
         what="pg_basebackup (postgres-replica)",
         cwd=layout.pg_dir,
@@ -146,7 +148,7 @@ def init_replica(layout: Layout, tools: Tools, topology: Topology) -> bool:
 
 def ensure_database(tools: Tools, topology: Topology) -> None:
     """Create the ``shop`` role (LOGIN CREATEDB) and database on the primary if missing."""
-    psql = [
+    psql: list[str | Path] = [
         tools.pg("psql"),
         *_superuser_at(topology.ports.pg_primary),
         *["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-c"],

@@ -77,9 +77,9 @@ def collect_status(
     ]
     jobs = next(
         (
-            {"orders": body.get("orders"), **body["jobs"]}
+            {"orders": body.get("orders"), **figures}
             for body in clone_answers
-            if isinstance(body.get("jobs"), dict)
+            if isinstance(figures := body.get("jobs"), dict)
         ),
         None,
     )

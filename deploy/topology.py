@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from .errors import ConfigurationError
 from .files import write_if_changed
@@ -106,7 +107,7 @@ class Topology:
         workers: int | None = None,
     ) -> Topology:
         """A copy with the given (non-None) values replaced."""
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         for option, value in (("clones", clones), ("workers", workers)):
             if value is not None:
                 if value < 1:

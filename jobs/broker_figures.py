@@ -32,13 +32,13 @@ def broker_queue_figures() -> dict[str, Any]:
     client raises when the broker is unreachable.
     """
     broker = dramatiq.get_broker()
+    names = sorted(broker.get_declared_queues())
     if isinstance(broker, RedisBroker):
-        kind, counts = "redis", _redis_counts
+        kind, queues = "redis", {name: _redis_counts(broker, name) for name in names}
     elif isinstance(broker, RabbitmqBroker):
-        kind, counts = "rabbitmq", _rabbitmq_counts
+        kind, queues = "rabbitmq", {name: _rabbitmq_counts(broker, name) for name in names}
     else:
         return {"kind": type(broker).__name__, "depth": None, "queues": {}}
-    queues = {name: counts(broker, name) for name in sorted(broker.get_declared_queues())}
     return {
         "kind": kind,
         "depth": sum(q["ready"] for q in queues.values()),

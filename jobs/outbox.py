@@ -122,7 +122,7 @@ def outbox_prune_sent(*, older_than: timedelta) -> int:
 
 def _send(row: OutboxMessage) -> None:
     """Enqueue ``row`` on the broker and mark it sent (in the caller's transaction)."""
-    message = dramatiq.Message(
+    message: dramatiq.Message[Any] = dramatiq.Message(
         queue_name=row.queue_name,
         actor_name=row.actor_name,
         args=tuple(row.args),

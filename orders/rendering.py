@@ -37,7 +37,7 @@ def render_writing(*, writing: str, picture: Path | None) -> bytes:
 
 def _font_fitting(
     draw: ImageDraw.ImageDraw, text: str, *, max_width: int
-) -> ImageFont.FreeTypeFont:
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at the largest size (48 down to 14) that fits ``max_width``."""
     for size in range(48, 13, -2):
         font = ImageFont.load_default(size=size)

@@ -170,7 +170,7 @@ if DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):
     # RabbitMQ requeues a dead consumer's messages as soon as its connection drops.
     _broker = "dramatiq.brokers.rabbitmq.RabbitmqBroker"
     _timeouts = "connection_attempts=1&socket_timeout=3"
-    _broker_options = {"confirm_delivery": True}
+    _broker_options: dict[str, object] = {"confirm_delivery": True}
 else:
     _broker = "dramatiq.brokers.redis.RedisBroker"
     _timeouts = "socket_connect_timeout=2&socket_timeout=5"
