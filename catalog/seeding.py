@@ -127,7 +127,7 @@ def _categories_ensure() -> list[tuple[Category, str, list[str]]]:
         category, _ = Category.objects.get_or_create(slug=slugify(name), defaults={"name": name})
         image = f"catalog/{category.slug}.png"
         if not default_storage.exists(image):
-            default_storage.save(image, ContentFile(_cake_picture(colour)))
+            default_storage.save(image, ContentFile(cake_picture(colour)))
         result.append((category, image, kinds))
     return result
 
@@ -198,7 +198,7 @@ def _product_batch_create(
     Review.objects.bulk_create(reviews, batch_size=BATCH)
 
 
-def _cake_picture(colour: tuple[int, int, int]) -> bytes:
+def cake_picture(colour: tuple[int, int, int]) -> bytes:
     """A simple drawn cake on a plate, 640×480 PNG: the canvas special orders write on."""
     image = Image.new("RGB", (640, 480), (255, 250, 243))
     draw = ImageDraw.Draw(image)

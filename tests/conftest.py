@@ -19,7 +19,13 @@ import pytest
 import requests
 
 from tests.deploy.helpers import CHECKOUT, deploy_cli
-from tests.factories import PictureFactory, PriceFactory, ProductFactory, ProductTextFactory
+from tests.factories import (
+    PICTURE_IMAGE,
+    PictureFactory,
+    PriceFactory,
+    ProductFactory,
+    ProductTextFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +43,21 @@ def _empty_test_cache():
     redis_guard._down_until = 0.0
     caches["default"].delete_pattern("*")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploads and baked pictures go to a per-test directory holding the factories' picture.
+
+    Never the cluster's media directory: a clean checkout's cluster has none, and tests
+    must not leave files in it.
+    """
+    from catalog.seeding import cake_picture
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    picture = settings.MEDIA_ROOT / PICTURE_IMAGE
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(cake_picture((214, 160, 120)))
 
 
 @pytest.fixture

@@ -39,12 +39,15 @@ class PriceFactory(factory.django.DjangoModelFactory):
     valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
 
 
+PICTURE_IMAGE = "catalog/cakes.png"  # tests/conftest.py writes it into each test's MEDIA_ROOT
+
+
 class PictureFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Picture
 
     product = factory.SubFactory(ProductFactory)
-    image = "catalog/cakes.png"
+    image = PICTURE_IMAGE
     alt = factory.Sequence(lambda n: f"Picture {n}")
     order = factory.Sequence(int)
 
