@@ -6,8 +6,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-# Debian packages the cluster runs on; installed by `make bootstrap` when missing.
-DEBIAN_PACKAGES := postgresql redis-server nginx-light
+# Debian packages the cluster runs on (and Chromium for the browser tests); installed by
+# `make bootstrap` when missing.
+DEBIAN_PACKAGES := postgresql redis-server nginx-light chromium
 PRODUCTS ?= 200
 REVIEWS ?= 8
 
