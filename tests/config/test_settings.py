@@ -18,12 +18,12 @@ SERVICES = {
 SECRETS = {"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "shop.example.com"}
 
 
-def _manage_check(**variables):
-    """``manage.py check`` with production settings and only ``variables`` set."""
+def _manage(*command: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py COMMAND`` with production settings and only ``variables`` set."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICES and "DJANGO" not in k}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.production"} | variables
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -35,17 +35,37 @@ def _manage_check(**variables):
 @pytest.mark.parametrize("missing", [*SECRETS, *SERVICES])
 def test_production_refuses_to_boot_without_each_variable(missing):
     given = {k: v for k, v in (SECRETS | SERVICES).items() if k != missing}
-    result = _manage_check(**given, DJANGO_MEDIA_ROOT_IS_SHARED="true")
+    result = _manage("check", **given, DJANGO_MEDIA_ROOT_IS_SHARED="true")
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
 
 
 def test_production_boots_with_its_variables():
-    result = _manage_check(**SECRETS, **SERVICES, DJANGO_MEDIA_ROOT_IS_SHARED="true")
+    result = _manage("check", **SECRETS, **SERVICES, DJANGO_MEDIA_ROOT_IS_SHARED="true")
     assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_local_media_that_is_not_declared_shared():
-    result = _manage_check(**SECRETS, **SERVICES)
+    result = _manage("check", **SECRETS, **SERVICES)
     assert result.returncode != 0
     assert "scaleshop.E004" in result.stderr
+
+
+def test_each_replica_url_becomes_a_replica_alias_mirroring_the_primary():
+    replicas = "postgres://shop@r1.example.com/shop,postgres://shop@r2.example.com:6432/shop"
+    show = (
+        "from django.conf import settings as s; d = s.DATABASES;"
+        "print(s.DATABASE_REPLICAS, d['replica2']['HOST'], d['replica2']['PORT'],"
+        " d['replica2']['TEST']['MIRROR'])"
+    )
+    result = _manage(
+        "shell",
+        "-c",
+        show,
+        **SECRETS,
+        **SERVICES,
+        REPLICA_DATABASE_URL=replicas,
+        DJANGO_MEDIA_ROOT_IS_SHARED="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "['replica', 'replica2'] r2.example.com 6432 default"
