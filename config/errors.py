@@ -1,4 +1,4 @@
-"""Describing errors for people: health reports, error columns, logs."""
+"""The project's exception base, and describing errors for people (health reports, logs)."""
 
 
 def describe(error: BaseException, *, limit: int = 500) -> str:
@@ -8,3 +8,7 @@ def describe(error: BaseException, *, limit: int = 500) -> str:
     message is empty, and the cut keeps one bad error from filling a row or a page.
     """
     return f"{type(error).__name__}: {error}".strip()[:limit]
+
+
+class ShopError(Exception):
+    """Base of every error the project's apps raise on purpose."""

@@ -32,7 +32,7 @@ from tests.factories import (
 def _empty_test_cache():
     """Each test starts with no cached pages, and with the cache believed up.
 
-    Only the test run's own keys (prefix ``test``) are deleted; the local cluster's
+    Only the test run's own keys (prefix ``test``, see settings.test) are deleted; the cluster's
     entries on the same Redis stay. Needed because writes in a rolled-back test
     transaction never announce themselves, so they never invalidate anything.
     """
