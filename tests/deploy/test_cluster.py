@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -112,3 +114,23 @@ def test_private_paths_never_come_from_prerendered_files(
         planted.parent.rmdir()
         if made_current:
             current.rmdir()
+
+
+def _status_from(address: str, lb_url: str, path: str) -> int:
+    """HTTP status of ``GET path`` through nginx, sent from loopback ``address``."""
+    lb = urlsplit(lb_url)
+    connection = http.client.HTTPConnection(
+        lb.hostname, lb.port, timeout=10, source_address=(address, 0)
+    )
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_healthz_answers_this_host_only(lb_url: str) -> None:
+    # 127.0.0.2 is loopback too, but another address: stands in for a public client.
+    assert _status_from("127.0.0.1", lb_url, "/healthz") == 200
+    assert _status_from("127.0.0.2", lb_url, "/healthz") == 403
+    assert _status_from("127.0.0.2", lb_url, "/") == 200
