@@ -51,6 +51,15 @@ def check_sessions_are_shared(app_configs=None, **kwargs) -> list[Error]:
             )
         ]
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cache":
+        if settings.SESSION_CACHE_ALIAS not in settings.CACHES:
+            return [
+                Error(
+                    f"SESSION_CACHE_ALIAS is {settings.SESSION_CACHE_ALIAS!r}, which is not "
+                    f"a cache in CACHES ({', '.join(settings.CACHES)}).",
+                    hint="Point it at the Redis cache that never evicts ('sessions' as shipped).",
+                    id="scaleshop.E005",
+                )
+            ]
         backend = settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"]
         if backend in LOCAL_CACHE_BACKENDS:
             return [

@@ -8,7 +8,8 @@ Migrations run on the primary only; replicas get the schema by replication.
 
 from django.db import connections
 
-from config.read_routing import PRIMARY, current_scope
+from config.databases import PRIMARY
+from config.read_routing import current_scope
 
 
 class PrimaryReplicaRouter:

@@ -1,32 +1,48 @@
 """A hash of the settings that must be equal on every clone of one release.
 
 Two clones with different fingerprints would behave differently behind one load
-balancer; ``/healthz`` reports it and ``deploy rollout`` compares it. Secrets (settings
-and keys named like secrets, and passwords inside URLs) and the per-clone identity are
-left out, so the fingerprint can be shown publicly.
+balancer; ``/healthz`` reports it and ``deploy rollout`` compares it. Secrets and the
+per-clone identity are left out, so the fingerprint can be shown publicly and a
+rotated secret does not make two clones look different.
 """
 
 import hashlib
 import json
-import re
 
 from django.conf import settings
 
+from config.errors import without_url_passwords
+
 PER_CLONE = {"CLONE_NAME", "RELEASE"}
-SECRET_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "API_KEY", "PRIVATE")
-URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
+# Secrets are matched by whole name or by the last words of a name (EMAIL_HOST_PASSWORD,
+# AWS_SECRET_ACCESS_KEY, a PASSWORD key inside DATABASES or a cache's OPTIONS), never by
+# a word anywhere in it: PASSWORD_HASHERS, AUTH_PASSWORD_VALIDATORS and
+# PASSWORD_RESET_TIMEOUT are behaviour that must be equal on every clone.
+SECRET_NAMES = {"SECRET_KEY_FALLBACKS"}
+SECRET_SUFFIXES = (
+    "PASSWORD",
+    "SECRET",
+    "SECRET_KEY",
+    "SECRET_ACCESS_KEY",
+    "TOKEN",
+    "API_KEY",
+    "PRIVATE_KEY",
+)
 
 
 def _is_secret(name: str) -> bool:
-    return any(marker in name for marker in SECRET_MARKERS)
+    name = name.upper()
+    return name in SECRET_NAMES or any(
+        name == suffix or name.endswith(f"_{suffix}") for suffix in SECRET_SUFFIXES
+    )
 
 
 def _without_secrets(value: object) -> object:
     if isinstance(value, str):
-        return URL_PASSWORD.sub(r"\1:<secret>@", value)  # redis://:pw@host, amqp://u:pw@h
+        return without_url_passwords(value)  # redis://:pw@host, amqp://u:pw@h
     if isinstance(value, dict):
         return {
-            str(key): "<secret>" if _is_secret(str(key).upper()) else _without_secrets(item)
+            str(key): "<secret>" if _is_secret(str(key)) else _without_secrets(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):

@@ -1,10 +1,19 @@
 """``GET /healthz``: can this clone serve, and is it the same as its siblings?
 
-The load balancer and ``deploy`` read it. 200 when the clone can serve (primary
-database and session store reachable), 503 otherwise. Optional parts (replica, object
-cache) are reported but do not fail the check: the app works around them.
+The load balancer and ``deploy`` read it. 200 when the clone can serve (a primary
+database that takes writes, and a reachable session store), 503 otherwise. Optional
+parts (replicas, object cache) are reported but do not fail the check: the app works
+around them.
+
+The body names the clone, its release and settings fingerprint, and the state of each
+service, but no addresses, user names or error texts: a failure shows as the error's
+type or a short reason, and its full description (URL passwords hidden) goes to the
+clone's log.
+``config.middleware.HealthCheckMiddleware`` answers it before host validation, so a
+check sent straight to a clone's own address works.
 """
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -12,19 +21,39 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
+from config.databases import PRIMARY
 from config.errors import describe
 from config.fingerprint import settings_fingerprint
 from config.redis_guard import redis_client
+from config.replica_health import replica_probe
 from config.stats import stat_counts
 
+logger = logging.getLogger(__name__)
 
-def _database_state(alias: str) -> dict[str, object]:
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+
+def _primary_state(alias: str) -> dict[str, object]:
+    """Reachable and taking writes: a standby (in recovery) would fail every write."""
+    with connections[alias].cursor() as cursor:
         cursor.execute("SELECT pg_is_in_recovery()")
         (in_recovery,) = cursor.fetchone()
-    return {"ok": True, "in_recovery": in_recovery}
+    if in_recovery:
+        return {"ok": False, "in_recovery": True, "error": "read-only standby"}
+    return {"ok": True, "in_recovery": False}
+
+
+def _replica_state(alias: str) -> dict[str, object]:
+    """As the router sees it: would this clone read from the replica now?
+
+    The router's own probe, cool-down included, so a replica that hangs costs a health
+    check one connect timeout per cool-down, not one each time; why it is skipped is in
+    the log (``config.replica_health`` says it once per outage).
+    """
+    state = replica_probe(alias)
+    if state is None:
+        return {"ok": False, "error": "skipped by the router, reason in the log"}
+    return {"ok": True, "in_recovery": True, "lag_bytes": state.lag_bytes}
 
 
 def _cache_state(alias: str) -> dict[str, object]:
@@ -32,11 +61,12 @@ def _cache_state(alias: str) -> dict[str, object]:
     return {"ok": True}
 
 
-def _probe(check: Callable[[str], dict[str, object]], alias: str) -> dict[str, object]:
+def _probe(check: Callable[[str], dict[str, object]], name: str) -> dict[str, object]:
     try:
-        return check(alias)
+        return check(name)
     except Exception as error:  # noqa: BLE001  (any failure means "not available")
-        return {"ok": False, "error": describe(error, limit=200)}
+        logger.warning("healthz: %s is unavailable: %s", name, describe(error))
+        return {"ok": False, "error": type(error).__name__}
 
 
 def _sections() -> dict[str, object]:
@@ -49,14 +79,15 @@ def _sections() -> dict[str, object]:
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {
-        "database": _probe(_database_state, "default"),
+        "database": _probe(_primary_state, PRIMARY),
         "sessions": _probe(_cache_state, settings.SESSION_CACHE_ALIAS),
         "cache": _probe(_cache_state, "default"),
     }
     for alias in settings.DATABASE_REPLICAS:
-        checks[alias] = _probe(_database_state, alias)
+        checks[alias] = _probe(_replica_state, alias)
     healthy = checks["database"]["ok"] and checks["sessions"]["ok"]
     body = {
         "status": "ok" if healthy else "unavailable",

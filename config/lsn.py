@@ -6,6 +6,8 @@ replica whose replay LSN has reached a write's LSN has applied that write.
 
 from django.db import connections
 
+from config.databases import PRIMARY
+
 Lsn = int
 
 
@@ -23,7 +25,7 @@ def lsn_format(lsn: Lsn) -> str:
 
 def primary_current_lsn() -> Lsn:
     """The primary's current WAL position: every write committed so far is at or before it."""
-    with connections["default"].cursor() as cursor:
+    with connections[PRIMARY].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
         (text,) = cursor.fetchone()
     return lsn_parse(text)

@@ -4,6 +4,10 @@ A *routing scope* lives for one request (``ReadYourWritesMiddleware``) or one jo
 (``reading_after``). It decides once, at the first read, between a replica and the
 primary, and remembers why. Outside any scope (shell, management commands) reads go
 to the primary: correct first, fast where it has been thought through.
+
+Scopes nest (e.g. the product page cache reads ``reading_after`` a product's last
+write while serving a request): an inner scope may only be stricter than the one
+around it, never looser, and a write inside it counts as a write of the outer one.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from config.databases import PRIMARY
 from config.lsn import Lsn
 from config.replica_health import replica_aliases, replica_probe
 
-PRIMARY = "default"
 WRITE_SQL = re.compile(
     r"^\s*(INSERT|UPDATE|DELETE|MERGE|COPY|CREATE|ALTER|DROP|TRUNCATE)\b", re.IGNORECASE
 )
@@ -74,13 +78,32 @@ def current_scope() -> RoutingScope | None:
 def routing_scope(
     *, required_lsn: Lsn | None = None, pin_primary: bool = False
 ) -> Iterator[RoutingScope]:
-    """Route the reads inside the block; see the module docstring."""
+    """Route the reads inside the block; see the module docstring.
+
+    Inside another scope the new one keeps the outer one's guarantees: its pin to the
+    primary, its own write (read from the primary after it) and the later of the two
+    required LSNs. A write inside is handed back to the outer scope on exit, so the
+    request still sets its read-your-writes cookie.
+    """
+    outer = _scope.get()
     scope = RoutingScope(required_lsn=required_lsn, pin_primary=pin_primary)
+    if outer is not None:
+        scope.pin_primary = scope.pin_primary or outer.pin_primary
+        scope.wrote = outer.wrote
+        scope.required_lsn = _later(outer.required_lsn, required_lsn)
     token = _scope.set(scope)
     try:
         yield scope
     finally:
         _scope.reset(token)
+        if outer is not None and scope.wrote:
+            outer.wrote = True
+
+
+def _later(one: Lsn | None, other: Lsn | None) -> Lsn | None:
+    """The later of two WAL positions; ``None`` (no write to wait for) only if both are."""
+    known = [lsn for lsn in (one, other) if lsn is not None]
+    return max(known) if known else None
 
 
 @contextmanager

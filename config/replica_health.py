@@ -1,9 +1,10 @@
 """Is a replica fit to read from, and has it replayed up to a given write?
 
 One probe query per replica per request answers both questions. A replica that
-fails the probe or lags more than ``REPLICA_MAX_LAG_SECONDS`` is skipped for
+fails the probe, is not streaming from the primary, or has more than
+``REPLICA_MAX_LAG_BYTES`` of received WAL still to replay is skipped for
 ``REPLICA_COOLDOWN_SECONDS`` by this process; after that it is probed again, so a
-restarted replica is used again without restarting the clones.
+restarted or caught-up replica is used again without restarting the clones.
 """
 
 from __future__ import annotations
@@ -15,22 +16,27 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from config.errors import describe
 from config.lsn import Lsn, lsn_parse
 
 logger = logging.getLogger(__name__)
 
-# Lag in seconds: unknown (infinite) when the replica is not streaming from the primary
-# (no WAL receiver: disconnected, or never connected since its start), since it may then
-# be behind by any amount; 0 when all WAL received so far is replayed (an idle primary
-# must not make a caught-up replica look late); else the age of the last replayed
-# transaction (an overestimate after a quiet spell, which only sends reads to the
-# primary sooner).
+# Lag in bytes: the WAL the replica has received but not yet replayed. Not in seconds:
+# the only seconds a replica knows, now() - pg_last_xact_replay_timestamp(), count the
+# quiet time before the latest write as lag, so the first write after an idle spell made
+# a healthy replica look minutes late. The byte backlog is 0 once the replica has
+# applied what it received, however long ago the last write was, and grows only while
+# replay really trails (a long replay, a lock conflict, recovery_min_apply_delay).
+# NULL (unusable) when the replica is not streaming (no WAL receiver: disconnected, or
+# never connected since its start): it may then be behind by any amount, unseen.
+# What bytes cannot see is WAL the primary has not sent yet: a stalled link counts as
+# "not streaming" only once the WAL receiver gives up (wal_receiver_timeout, 60 s by
+# default). pg_stat_wal_receiver shows only its pid to a non-superuser, hence EXISTS.
 PROBE_SQL = """
 SELECT pg_last_wal_replay_lsn()::text,
-       CASE WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN 'Infinity'::float8
-            WHEN pg_last_wal_receive_lsn() IS NULL THEN 'Infinity'::float8
-            WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+       CASE WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver)
+            THEN GREATEST(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()),
+                          0)::bigint
        END
 """
 
@@ -42,7 +48,7 @@ _cooling_down: dict[str, float] = {}
 class ReplicaState:
     alias: str
     replay_lsn: Lsn
-    lag_seconds: float
+    lag_bytes: int
 
 
 def replica_aliases() -> list[str]:
@@ -61,22 +67,23 @@ def replica_probe(alias: str) -> ReplicaState | None:
         connection = connections[alias]
         with connection.cursor() as cursor:
             cursor.execute(PROBE_SQL)
-            replay_text, lag = cursor.fetchone()
+            replay_text, lag_bytes = cursor.fetchone()
     except DatabaseError as error:
-        _cool_down(alias, f"unreachable: {error}".strip())
+        _cool_down(alias, f"unreachable: {describe(error)}")
         _discard_connection(alias)
         return None
     if replay_text is None:  # not in recovery: misconfigured, never read from it as a replica
         _cool_down(alias, "is not a replica (pg_last_wal_replay_lsn() is NULL)")
         return None
-    state = ReplicaState(alias=alias, replay_lsn=lsn_parse(replay_text), lag_seconds=float(lag))
-    if state.lag_seconds > settings.REPLICA_MAX_LAG_SECONDS:
-        streaming = state.lag_seconds != float("inf")
-        _cool_down(alias, f"lags {state.lag_seconds:.1f}s" if streaming else "is not streaming")
+    if lag_bytes is None:
+        _cool_down(alias, "is not streaming from the primary")
+        return None
+    if lag_bytes > settings.REPLICA_MAX_LAG_BYTES:
+        _cool_down(alias, f"lags {lag_bytes} bytes of WAL behind what it received")
         return None
     if _cooling_down.pop(alias, None) is not None:
         logger.warning("Replica %s is back in use.", alias)
-    return state
+    return ReplicaState(alias=alias, replay_lsn=lsn_parse(replay_text), lag_bytes=lag_bytes)
 
 
 def _cool_down(alias: str, reason: str) -> None:

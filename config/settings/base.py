@@ -29,6 +29,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Clone on every response, also those the middleware below make themselves.
+    "config.middleware.CloneHeaderMiddleware",
+    # Before host validation and the HTTPS redirect: a check sent to a clone's own address.
+    "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.read_your_writes.ReadYourWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -37,7 +41,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.CloneHeaderMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -58,29 +61,53 @@ TEMPLATES = [
     },
 ]
 
-# Persistent connections, checked before reuse so a restarted server is survived.
-DATABASES = {
-    "default": {
-        **env.db("DATABASE_URL"),
+# Every wait on a database is bounded, so a server that stops answering fails a request
+# in seconds instead of holding a gunicorn worker until gunicorn kills it (a 502):
+# - connect_timeout: opening a connection, to a host that is down or black-holed, or to
+#   a server that accepts and then never answers (libpq's minimum is 2 s);
+# - tcp_user_timeout: an open (persistent) connection whose packets stop being
+#   acknowledged, which TCP alone would retry for a quarter of an hour;
+# - statement_timeout, on replicas only: a read stuck there (e.g. behind a lock replayed
+#   from the primary's migration) is cancelled, and a replica probe that errors or times
+#   out puts the replica in its cool-down. Not on the primary: migrations and bulk admin
+#   actions may legitimately run long.
+# Options given in a database URL (?connect_timeout=…&options=…) win over these.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=3)
+DATABASE_TCP_USER_TIMEOUT_SECONDS = env.int("DATABASE_TCP_USER_TIMEOUT_SECONDS", default=10)
+REPLICA_STATEMENT_TIMEOUT_SECONDS = env.float("REPLICA_STATEMENT_TIMEOUT_SECONDS", default=5.0)
+_DATABASE_TIMEOUTS = {
+    "connect_timeout": DATABASE_CONNECT_TIMEOUT_SECONDS,
+    "tcp_user_timeout": DATABASE_TCP_USER_TIMEOUT_SECONDS * 1000,
+}
+
+
+def _database(url: str, **options: object) -> dict:
+    """The alias for ``url``: persistent connections, checked before reuse so a restarted
+    server is survived, with bounded waits (above)."""
+    config = env.db_url_config(url)
+    return {
+        **config,
         "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
         "CONN_HEALTH_CHECKS": True,
-    },
-}
+        "OPTIONS": {**_DATABASE_TIMEOUTS, **options, **config.get("OPTIONS", {})},
+    }
+
+
+DATABASES = {"default": _database(env("DATABASE_URL"))}
 # Streaming replicas, optional: one URL or several separated by commas. Their test
 # database is the primary's, arriving by replication (TEST.MIRROR).
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(env.list("REPLICA_DATABASE_URL", default=[]), start=1):
     _alias = "replica" if _number == 1 else f"replica{_number}"
-    DATABASES[_alias] = {
-        **env.db_url_config(_url),
-        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
-        "CONN_HEALTH_CHECKS": True,
-        "TEST": {"MIRROR": "default"},
-    }
+    DATABASES[_alias] = _database(
+        _url, options=f"-c statement_timeout={int(REPLICA_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+    ) | {"TEST": {"MIRROR": "default"}}
     DATABASE_REPLICAS.append(_alias)
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
-# A replica that lags more than this, or fails, is skipped for the cool-down.
-REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+# A replica with more than this much received WAL still to replay (bytes; 16 MiB is one
+# WAL segment, well under a second of replay work), or that fails or is not streaming, is
+# skipped for the cool-down. Bytes, not seconds: see config/replica_health.py.
+REPLICA_MAX_LAG_BYTES = env.int("REPLICA_MAX_LAG_BYTES", default=16 * 1024 * 1024)
 REPLICA_COOLDOWN_SECONDS = env.float("REPLICA_COOLDOWN_SECONDS", default=5.0)
 # How long a browser's own write pins its reads to replicas that have replayed it.
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=300)

@@ -68,3 +68,10 @@ def test_manage_check_fails_with_the_message(cluster):
     cluster.CACHES = {"default": LOCMEM, "sessions": REDIS}
     with pytest.raises(SystemCheckError, match="scaleshop.E001"):
         call_command("check")
+
+
+def test_a_session_cache_alias_missing_from_caches_is_reported_not_a_crash(cluster):
+    cluster.SESSION_CACHE_ALIAS = "carts"
+    errors = checks.check_sessions_are_shared()
+    assert _ids(errors) == ["scaleshop.E005"]
+    assert "'carts'" in errors[0].msg

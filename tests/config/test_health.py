@@ -1,12 +1,11 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
+"""``/healthz``: what a clone reports, when it is unhealthy, and who can ask it."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.django_db
+from config import health
+from tests.config.replicas import closed_port, extra_replica
+
+pytestmark = pytest.mark.django_db(databases=["default", "replica"])
 
 
 def test_healthz_reports_identity_and_every_service(client, settings):
@@ -19,6 +18,7 @@ def test_healthz_reports_identity_and_every_service(client, settings):
     assert body["clone"] == settings.CLONE_NAME
     assert len(body["settings_fingerprint"]) == 16
     assert body["checks"]["database"] == {"ok": True, "in_recovery": False}
+    assert body["checks"]["replica"] == {"ok": True, "in_recovery": True, "lag_bytes": 0}
     assert body["checks"]["sessions"] == {"ok": True}
     assert body["checks"]["cache"] == {"ok": True}
     assert response["X-Clone"] == settings.CLONE_NAME
@@ -33,34 +33,54 @@ def test_healthz_is_503_when_the_session_store_is_unreachable(client, settings):
     assert response.json()["checks"]["sessions"]["ok"] is False
 
 
-def _fingerprint_in_new_process(**env_changes) -> str:
-    code = (
-        "import django; django.setup();"
-        "from config.fingerprint import settings_fingerprint; print(settings_fingerprint())"
-    )
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.test"} | env_changes
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
+def test_healthz_is_503_when_the_primary_is_a_standby(client, monkeypatch):
+    monkeypatch.setattr(health, "PRIMARY", "replica")  # a clone pointed at a standby
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["ok"] is False
 
 
-def test_fingerprint_is_the_same_for_two_clones_of_one_release():
-    one = _fingerprint_in_new_process(SHOP_CLONE="clone-1", DJANGO_SECRET_KEY="a" * 50)
-    two = _fingerprint_in_new_process(SHOP_CLONE="clone-2", DJANGO_SECRET_KEY="b" * 50)
-    assert one == two
+def test_healthz_reports_a_failure_without_addresses_users_or_passwords(client, caplog):
+    port = closed_port()
+    with extra_replica("replica_gone", HOST="127.0.0.1", PORT=port, PASSWORD="hunter2"):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200  # a replica is optional
+    failure = response.json()["checks"]["replica_gone"]
+    assert failure["ok"] is False
+    assert str(port) not in failure["error"]
+    logged = [r.getMessage() for r in caplog.records if "replica_gone" in r.getMessage()]
+    assert str(port) in logged[0]  # the details are in the clone's log
+    assert "hunter2" not in response.text + caplog.text
 
 
-def test_fingerprint_changes_when_a_shared_setting_differs():
-    base = _fingerprint_in_new_process(DJANGO_ALLOWED_HOSTS="shop.example.com")
-    other = _fingerprint_in_new_process(DJANGO_ALLOWED_HOSTS="other.example.com")
-    assert base != other
+def test_healthz_names_the_kind_of_failure_only(client, settings):
+    settings.CACHES = settings.CACHES | {
+        "default": settings.CACHES["default"] | {"LOCATION": "redis://:hunter2@127.0.0.1:1/0"}
+    }
+    assert client.get("/healthz").json()["checks"]["cache"] == {
+        "ok": False,
+        "error": "ConnectionError",
+    }
 
 
-def test_fingerprint_ignores_passwords_inside_urls():
-    cache = "redis://:{}@127.0.0.1:56379/0"
-    one = _fingerprint_in_new_process(REDIS_CACHE_URL=cache.format("first-password"))
-    two = _fingerprint_in_new_process(REDIS_CACHE_URL=cache.format("rotated-password"))
-    other_host = _fingerprint_in_new_process(REDIS_CACHE_URL="redis://:x@10.0.0.9:56379/0")
-    assert one == two
-    assert one != other_host
+def test_a_clone_answers_a_health_check_sent_to_its_own_address(client, settings):
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    checked = client.get("/healthz", HTTP_HOST="10.0.0.5:8001")
+    page = client.get("/cart/", HTTP_HOST="10.0.0.5:8001")
+    redirected = client.get("/cart/", HTTP_HOST="shop.example.com")
+
+    assert checked.status_code == 200
+    assert client.head("/healthz", HTTP_HOST="10.0.0.5:8001").status_code == 200
+    assert page.status_code == 400  # every other page still validates the Host
+    assert redirected.status_code == 301
+    assert redirected["Location"] == "https://shop.example.com/cart/"
+    assert {r["X-Clone"] for r in (page, redirected)} == {settings.CLONE_NAME}
+
+
+def test_healthz_refuses_other_methods(client):
+    assert client.post("/healthz").status_code == 405

@@ -1,6 +1,8 @@
 """Production settings must refuse to boot without their variables, whatever the
-checkout holds (the local cluster's ``.run/cluster.env`` is never read by them)."""
+checkout holds (the local cluster's ``.run/cluster.env`` is never read by them), and
+behave as a clone behind a load balancer must."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -51,6 +53,14 @@ def test_production_refuses_local_media_that_is_not_declared_shared():
     assert "scaleshop.E004" in result.stderr
 
 
+def _production_shell(code: str, **variables: str) -> list[str]:
+    """The lines ``code`` prints in ``manage.py shell`` under production settings."""
+    given = SECRETS | SERVICES | {"DJANGO_MEDIA_ROOT_IS_SHARED": "true"} | variables
+    result = _manage("shell", "-c", code, **given)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
 def test_each_replica_url_becomes_a_replica_alias_mirroring_the_primary():
     replicas = "postgres://shop@r1.example.com/shop,postgres://shop@r2.example.com:6432/shop"
     show = (
@@ -58,14 +68,41 @@ def test_each_replica_url_becomes_a_replica_alias_mirroring_the_primary():
         "print(s.DATABASE_REPLICAS, d['replica2']['HOST'], d['replica2']['PORT'],"
         " d['replica2']['TEST']['MIRROR'])"
     )
-    result = _manage(
-        "shell",
-        "-c",
-        show,
-        **SECRETS,
-        **SERVICES,
-        REPLICA_DATABASE_URL=replicas,
-        DJANGO_MEDIA_ROOT_IS_SHARED="true",
+    lines = _production_shell(show, REPLICA_DATABASE_URL=replicas)
+    assert lines[-1] == "['replica', 'replica2'] r2.example.com 6432 default"
+
+
+def test_every_database_wait_is_bounded_and_a_url_may_set_its_own():
+    show = (
+        "from django.conf import settings as s; d = s.DATABASES;"
+        "print(d['default']['OPTIONS']); print(d['replica']['OPTIONS'])"
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "['replica', 'replica2'] r2.example.com 6432 default"
+    lines = _production_shell(
+        show,
+        DATABASE_URL="postgres://shop@db.example.com/shop?connect_timeout=7",
+        REPLICA_DATABASE_URL="postgres://shop@r1.example.com/shop",
+        DATABASE_CONNECT_TIMEOUT_SECONDS="4",
+        REPLICA_STATEMENT_TIMEOUT_SECONDS="2.5",
+    )
+    primary, replica = (ast.literal_eval(line) for line in lines[-2:])
+    assert primary == {"connect_timeout": 7, "tcp_user_timeout": 10_000}
+    assert replica == {
+        "connect_timeout": 4,
+        "tcp_user_timeout": 10_000,
+        "options": "-c statement_timeout=2500",
+    }
+
+
+def test_a_clone_answers_health_checks_at_its_own_address_and_nothing_else():
+    """The load balancer asks each clone over plain HTTP at the clone's own address."""
+    ask = (
+        "from django.test import Client; c = Client()\n"
+        "for host, path in [('127.0.0.1:8001', '/healthz'), ('127.0.0.1:8001', '/'),"
+        " ('shop.example.com', '/')]:\n"
+        "    r = c.get(path, HTTP_HOST=host); print(r.status_code, r.get('Location', '-'))"
+    )
+    cluster = {name: os.environ[name] for name in SERVICES}  # the running services
+
+    lines = _production_shell(ask, **cluster)
+
+    assert lines[-3:] == ["200 -", "400 -", "301 https://shop.example.com/"]
