@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,3 +37,11 @@ def cart_lines(*, lines: dict[str, int]) -> list[CartLine]:
         for slug, quantity in lines.items()
         if slug in products
     ]
+
+
+def slugs_for_sale(*, slugs: Collection[str]) -> set[str]:
+    """Which of ``slugs`` name products for sale: one query, none for no slugs."""
+    if not slugs:
+        return set()
+    found = products_with_current_price().filter(slug__in=list(slugs))
+    return set(found.values_list("slug", flat=True))

@@ -6,15 +6,15 @@ when the cart is shown, so a price change is never hidden by an old cart.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.sessions.backends.base import SessionBase
+
+from cart.errors import CartError
 
 SESSION_KEY = "cart"
 MAX_QUANTITY = 99
 MAX_LINES = 50
-
-
-class CartError(ValueError):
-    """The cart cannot take this change; the message says why, for the shopper."""
 
 
 class SessionCart:
@@ -31,6 +31,7 @@ class SessionCart:
         return sum(self.lines.values())
 
     def add(self, *, slug: str, quantity: int = 1) -> None:
+        """Add ``quantity`` of ``slug``; raises ``CartError`` saying why it cannot."""
         lines = self.lines
         if quantity < 1:
             raise CartError("Add at least one.")
@@ -46,6 +47,14 @@ class SessionCart:
         lines = self.lines
         lines.pop(slug, None)
         self._save(lines)
+
+    def keep_only(self, *, slugs: Collection[str]) -> None:
+        """Drop the lines whose slug is not in ``slugs``; the session is written only if
+        that changes the cart (a plain read must not cost a session save)."""
+        lines = self.lines
+        kept = {slug: quantity for slug, quantity in lines.items() if slug in slugs}
+        if kept != lines:
+            self._save(kept)
 
     def _save(self, lines: dict[str, int]) -> None:
         self._session[SESSION_KEY] = lines

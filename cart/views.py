@@ -1,5 +1,13 @@
 """Cart endpoints. ``/cart.json`` is the small dynamic endpoint that pages (also
-prerendered ones) call to show the cart count in the header."""
+prerendered ones) call to show the cart count in the header.
+
+Every answer in JSON has one shape: ``{"count": n, "items": [{"slug", "quantity"}]}``,
+plus ``"error"`` when a change was refused.
+
+A product unpublished or deleted after it was added is dropped from the session when the
+cart is read: left there it would count in the header and against ``MAX_LINES`` while
+no page shows it or offers to remove it.
+"""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -7,57 +15,79 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from cart.selectors import cart_lines
-from cart.session_cart import CartError, SessionCart
-from catalog.selectors import product_is_for_sale
+from cart.errors import CartError
+from cart.selectors import cart_lines, slugs_for_sale
+from cart.session_cart import SessionCart
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _cart_for_sale(request: HttpRequest, *also: str) -> tuple[SessionCart, set[str]]:
+    """The shopper's cart without products no longer for sale, and which of its slugs
+    and ``also`` are for sale (one query; none for an empty cart and no ``also``)."""
+    cart = SessionCart(request.session)
+    for_sale = slugs_for_sale(slugs=[*cart.lines, *also])
+    cart.keep_only(slugs=for_sale)
+    return cart, for_sale
+
+
+def _cart_json(cart: SessionCart, *, status: int = 200, error: str | None = None) -> JsonResponse:
+    items = [{"slug": slug, "quantity": quantity} for slug, quantity in cart.lines.items()]
+    body: dict[str, object] = {"count": cart.count, "items": items}
+    if error is not None:
+        body["error"] = error
+    return JsonResponse(body, status=status)
+
+
 @require_POST
 def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
-    cart = SessionCart(request.session)
-    if not product_is_for_sale(slug=slug):
+    cart, for_sale = _cart_for_sale(request, slug)
+    if slug not in for_sale:
         return _refused(request, cart, "We have no product with that name.", status=404)
     try:
         quantity = int(request.POST.get("quantity", "1"))
+    except ValueError:
+        return _refused(request, cart, "Quantity must be a number.", status=400)
+    try:
         cart.add(slug=slug, quantity=quantity)
-    except ValueError as error:  # int() on bad input, or CartError
-        message = str(error) if isinstance(error, CartError) else "Quantity must be a number."
-        return _refused(request, cart, message, status=400)
+    except CartError as error:
+        return _refused(request, cart, str(error), status=400)
     if _wants_json(request):
-        return JsonResponse({"count": cart.count, "lines": cart.lines})
+        return _cart_json(cart)
     return redirect("cart:detail")
 
 
 @require_POST
 def cart_remove(request: HttpRequest, slug: str) -> HttpResponse:
-    cart = SessionCart(request.session)
-    cart.remove(slug=slug)
+    SessionCart(request.session).remove(slug=slug)
     if _wants_json(request):
-        return JsonResponse({"count": cart.count, "lines": cart.lines})
+        return _cart_json(_cart_for_sale(request)[0])
     return redirect("cart:detail")
 
 
 @require_GET
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    cart = SessionCart(request.session)
-    return render(request, "cart/detail.html", {"lines": cart_lines(lines=cart.lines)})
+    return _detail_page(request, SessionCart(request.session))
 
 
 @never_cache
 @ensure_csrf_cookie  # pages without a form still get a token for script posts
 @require_GET
 def cart_json(request: HttpRequest) -> JsonResponse:
-    cart = SessionCart(request.session)
-    items = [{"slug": slug, "quantity": quantity} for slug, quantity in cart.lines.items()]
-    return JsonResponse({"count": cart.count, "items": items})
+    return _cart_json(_cart_for_sale(request)[0])
 
 
 def _refused(request: HttpRequest, cart: SessionCart, message: str, *, status: int):
     if _wants_json(request):
-        return JsonResponse({"error": message, "count": cart.count}, status=status)
-    context = {"lines": cart_lines(lines=cart.lines), "error": message}
-    return render(request, "cart/detail.html", context, status=status)
+        return _cart_json(cart, status=status, error=message)
+    return _detail_page(request, cart, error=message, status=status)
+
+
+def _detail_page(
+    request: HttpRequest, cart: SessionCart, *, error: str | None = None, status: int = 200
+) -> HttpResponse:
+    lines = cart_lines(lines=cart.lines)
+    cart.keep_only(slugs={line.slug for line in lines})  # the query above told us
+    return render(request, "cart/detail.html", {"lines": lines, "error": error}, status=status)

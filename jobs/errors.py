@@ -1,7 +1,9 @@
 """Exceptions of the job plumbing."""
 
+from config.errors import ShopError
 
-class JobsError(Exception):
+
+class JobsError(ShopError):
     """Base class of the errors raised by ``jobs``."""
 
 

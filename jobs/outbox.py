@@ -6,6 +6,11 @@ when the broker is down or the process dies in between. So a job is a row in the
 transaction as the data (``outbox_enqueue``), sent right after commit by the same process
 (the fast path), and otherwise by the relay (``outbox_send_due``), which retries.
 
+The fast path runs in the request that placed the job, so a broker that hangs would make
+every such request wait out its connect and read timeouts. After a failed fast send the
+fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``jobs.breaker``):
+those jobs wait for the relay, which is trying anyway, and the requests do not wait.
+
 Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
 taken after the commit: workers read replicas only once they have replayed it
 (``jobs.middleware.ReadAfterSenderCommit``).
@@ -25,10 +30,14 @@ from django.utils import timezone
 
 from config.errors import describe
 from config.lsn import lsn_format, primary_current_lsn
+from jobs.breaker import Breaker
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+FAST_PATH_PAUSE_SECONDS = 5.0
+fast_path = Breaker(pause_seconds=FAST_PATH_PAUSE_SECONDS)
 
 
 def outbox_enqueue(
@@ -56,8 +65,11 @@ def outbox_send_now(*, row_id: int) -> bool:
     """The fast path, right after commit: send one row unless it is sent or being sent.
 
     Never raises: when the broker is unreachable the row stays unsent for the relay, and
-    the request that placed the job carries on. True if this call sent it.
+    the request that placed the job carries on. Within ``FAST_PATH_PAUSE_SECONDS`` of a
+    failed fast send in this process it does not try at all. True if this call sent it.
     """
+    if fast_path.is_open():
+        return False
     try:
         with transaction.atomic():
             row = (
@@ -68,11 +80,18 @@ def outbox_send_now(*, row_id: int) -> bool:
             if row is None:  # sent already, or the relay holds it right now
                 return False
             _send(row)
-            return True
     except Exception as error:  # noqa: BLE001  (any failure: the relay sends it later)
-        logger.warning("outbox: job %s left for the relay: %s", row_id, describe(error))
+        fast_path.failed()
+        logger.warning(
+            "outbox: job %s left for the relay, as are this process's next %ss of jobs: %s",
+            row_id,
+            FAST_PATH_PAUSE_SECONDS,
+            describe(error),
+        )
         _note_failure(row_id, error)
         return False
+    fast_path.succeeded()
+    return True
 
 
 def outbox_send_due(*, limit: int = 100) -> int:

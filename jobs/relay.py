@@ -4,6 +4,7 @@ One loop, run by ``manage.py outbox_relay`` under the process supervisor (any nu
 relays may run: rows are locked while sent). While the broker or the database is down
 it backs off, doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the
 outage once when it starts and once when it ends, with how many jobs were waiting.
+Between batches it runs the periodic sweeps the apps registered (``jobs.sweeps``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from config.errors import describe
 from jobs.errors import BrokerUnavailableError
 from jobs.outbox import outbox_prune_sent, outbox_send_due
 from jobs.selectors import outbox_unsent_figures
+from jobs.sweeps import SweepSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,10 @@ def relay_forever(*, should_stop: Callable[[], bool] = lambda: False) -> None:
     an unreachable broker or database."""
     interval = settings.OUTBOX_RELAY_INTERVAL_SECONDS
     backoff, outage_since, idle_loops = interval, None, 0
+    sweeps = SweepSchedule()
     while not should_stop():
         close_old_connections()  # a restarted database or a stale pooled connection
+        sweeps.run_due()  # each logs its own failure: an outage ends no loop
         try:
             sent = outbox_send_due()
             if not sent:

@@ -2,12 +2,19 @@ from django.contrib import admin, messages
 
 from jobs.selectors import job_queue_figures
 from orders import services
+from orders.actors import STUCK_AFTER
 from orders.models import SpecialOrder
 from orders.selectors import special_order_queue_figures
+
+STUCK_MINUTES = round(STUCK_AFTER.total_seconds() / 60)
 
 
 @admin.register(SpecialOrder)
 class SpecialOrderAdmin(admin.ModelAdmin):
+    """Orders are placed by customers (with their baking job) and changed by workers;
+    staff read them and act on them through the actions, never by editing fields: the
+    baked picture must match the writing, and an order saved here would have no job."""
+
     list_display = [
         "uuid",
         "product",
@@ -21,9 +28,12 @@ class SpecialOrderAdmin(admin.ModelAdmin):
     list_filter = ["status", ("notified_at", admin.EmptyFieldListFilter), "pickup_date"]
     list_select_related = ["product"]
     search_fields = ["uuid", "customer_email", "writing", "product__name"]
-    autocomplete_fields = ["product"]
     readonly_fields = [
         "uuid",
+        "product",
+        "writing",
+        "pickup_date",
+        "customer_email",
         "status",
         "failure_reason",
         "image",
@@ -36,15 +46,25 @@ class SpecialOrderAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     date_hierarchy = "created_at"
-    actions = ["retry_failed", "email_again"]
+    actions = ["retry", "email_again"]
+
+    def has_add_permission(self, request):
+        return False
 
     def changelist_view(self, request, extra_context=None):
         queue = {"orders": special_order_queue_figures(), "jobs": job_queue_figures()}
         return super().changelist_view(request, {**(extra_context or {}), "queue": queue})
 
-    @admin.action(description="Bake the selected FAILED orders again")
-    def retry_failed(self, request, queryset):
-        self._each(request, queryset, services.special_order_retry, "queued again", "FAILED")
+    @admin.action(
+        description=(
+            f"Bake the selected FAILED orders, and those queued or baking without progress "
+            f"for {STUCK_MINUTES} minutes, again from the start"
+        )
+    )
+    def retry(self, request, queryset):
+        self._each(
+            request, queryset, services.special_order_retry, "queued again", "FAILED or stuck"
+        )
 
     @admin.action(description="Email the customers of the selected READY orders again")
     def email_again(self, request, queryset):

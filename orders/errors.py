@@ -1,7 +1,9 @@
 """Exceptions of special orders."""
 
+from config.errors import ShopError
 
-class OrdersError(Exception):
+
+class OrdersError(ShopError):
     """Base class of the errors raised by ``orders``."""
 
 

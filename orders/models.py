@@ -25,14 +25,19 @@ class SpecialOrder(models.Model):
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     failure_reason = models.TextField(blank=True)
-    # Written by the worker (orders.baking): the baked picture (a path in default_storage,
-    # under MEDIA_URL), how many bakes were started (a redelivered message after a worker
-    # died starts another), who started the last one, and the two one-time events.
+    # Written by the worker (orders.baking): the baked picture (a name in default_storage),
+    # how many bakes were started (a redelivered message after a worker died starts
+    # another; at MAX_ATTEMPTS the order is FAILED instead), who started the last one, and
+    # the two one-time events.
     image = models.CharField(max_length=300, blank=True)
-    attempts = models.PositiveIntegerField(default=0, help_text="Bakes started.")
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Bakes started since the order was queued (a staff retry resets it)."
+    )
     baker = models.CharField(max_length=100, blank=True, help_text="Worker of the last bake.")
     ready_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True, help_text="Ready email sent.")
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server took the ready email."
+    )
     # Why the ready email still has not gone after the last retry (staff can send it again
     # from the admin). db_default: clones of the previous release, which do not know the
     # column, keep inserting orders during a rolling update.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -13,14 +12,15 @@ OUTLINE = (122, 62, 32)
 PLAIN_CAKE = (236, 200, 160)
 
 
-def render_writing(*, writing: str, picture: Path | None) -> bytes:
-    """A PNG of ``picture`` (or a plain cake when there is none) with ``writing`` across it.
+def render_writing(*, writing: str, picture: bytes | None) -> bytes:
+    """A PNG of ``picture``, an image file's bytes (or a plain cake when None), with
+    ``writing`` across it.
 
     Deterministic: the same inputs give the same bytes, so baking twice stores the same
-    picture. Raises ``OSError`` when ``picture`` exists but is not an image.
+    picture. Raises ``OSError`` when ``picture`` is not an image.
     """
-    if picture is not None and picture.exists():
-        with Image.open(picture) as source:
+    if picture is not None:
+        with Image.open(io.BytesIO(picture)) as source:
             image = source.convert("RGB").resize(SIZE)
     else:
         image = Image.new("RGB", SIZE, PLAIN_CAKE)

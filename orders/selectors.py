@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Count, Min
 from django.http import Http404
 from django.utils import timezone
@@ -17,15 +17,27 @@ def special_order_get(*, order_uuid: UUID) -> SpecialOrder:
         raise Http404("No such order.") from None
 
 
+# What a shopper reads under the status. Fixed texts: why a bake failed (an exception,
+# with file paths or database hosts) is for staff, who read it in the admin.
+EXPLANATIONS = {
+    SpecialOrder.Status.QUEUED: "Your order is queued: the next free baker takes it.",
+    SpecialOrder.Status.BAKING: "A baker is writing on your cake right now.",
+    SpecialOrder.Status.READY: "Your cake is ready. We have emailed you.",
+    SpecialOrder.Status.FAILED: (
+        "Sorry, we could not bake this order. Our staff have been told and can start it again."
+    ),
+}
+
+
 def special_order_status(*, order: SpecialOrder) -> dict[str, str | None]:
-    """What the status page polls: plain JSON-ready values."""
+    """What the status page shows and polls: plain JSON-ready values, nothing internal."""
     ready = order.status == SpecialOrder.Status.READY and order.image
     return {
         "uuid": str(order.uuid),
         "status": order.status,
         "status_display": order.get_status_display(),
-        "failure_reason": order.failure_reason or None,
-        "image_url": f"{settings.MEDIA_URL}{order.image}" if ready else None,
+        "explanation": EXPLANATIONS[SpecialOrder.Status(order.status)],
+        "image_url": default_storage.url(order.image) if ready else None,
         "updated_at": order.updated_at.isoformat(),
     }
 

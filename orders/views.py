@@ -1,8 +1,10 @@
 """Special-order pages. Thin: validate, call a service or selector, respond."""
 
+import logging
 from uuid import UUID
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
@@ -10,6 +12,11 @@ from orders import selectors, services
 from orders.errors import ProductUnavailableError
 from orders.forms import SpecialOrderForm
 from orders.ratelimit import retry_after_if_limited
+
+logger = logging.getLogger(__name__)
+NOT_RECORDED = (
+    "We could not record your order just now, so it was not placed. Please try again in a minute."
+)
 
 
 def special_order_new(request: HttpRequest) -> HttpResponse:
@@ -28,11 +35,23 @@ def special_order_new(request: HttpRequest) -> HttpResponse:
                 )
             except ProductUnavailableError as error:
                 form.add_error("product", str(error))
+            except DatabaseError:
+                # The order and its job roll back together: say plainly that nothing was
+                # placed (the shopper's input is kept) rather than an error page.
+                logger.exception("special order not recorded")
+                form.add_error(None, NOT_RECORDED)
+                response = _form_page(request, form, status=503)
+                response["Retry-After"] = "60"
+                return response
             else:
                 return redirect(order.get_absolute_url())
-        return render(request, "orders/special_order_form.html", {"form": form}, status=400)
+        return _form_page(request, form, status=400)
     form = SpecialOrderForm(initial={"product": request.GET.get("product", "")})
-    return render(request, "orders/special_order_form.html", {"form": form})
+    return _form_page(request, form)
+
+
+def _form_page(request: HttpRequest, form: SpecialOrderForm, *, status: int = 200) -> HttpResponse:
+    return render(request, "orders/special_order_form.html", {"form": form}, status=status)
 
 
 def _too_many_orders(request: HttpRequest, retry_after: int) -> HttpResponse:

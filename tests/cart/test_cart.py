@@ -1,6 +1,8 @@
 import pytest
 
+from cart import session_cart
 from cart.session_cart import MAX_QUANTITY
+from catalog.models import Product
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +79,59 @@ def test_unpublished_product_drops_out_of_the_cart_view(client, product):
     product.published = False
     product.save()
     assert product.name not in client.get("/cart/").text
+
+
+def _json_post(client, url: str, data: dict[str, str] | None = None):
+    return client.post(url, data or {}, HTTP_ACCEPT="application/json")
+
+
+def test_every_cart_answer_in_json_has_the_same_shape(client, product):
+    expected = {"count": 2, "items": [{"slug": product.slug, "quantity": 2}]}
+
+    added = _json_post(client, f"/cart/add/{product.slug}/", {"quantity": "2"}).json()
+    refused = _json_post(client, f"/cart/add/{product.slug}/", {"quantity": "0"})
+    removed = _json_post(client, "/cart/remove/no-such-cake/").json()
+
+    assert added == expected == _cart(client) == removed
+    assert refused.status_code == 400
+    assert refused.json() == expected | {"error": "Add at least one."}
+    assert _json_post(client, f"/cart/remove/{product.slug}/").json() == {"count": 0, "items": []}
+
+
+@pytest.mark.parametrize("gone", ["unpublished", "deleted"])
+def test_a_product_no_longer_for_sale_leaves_the_count_and_frees_its_line(
+    client, product, monkeypatch, gone
+):
+    monkeypatch.setattr(session_cart, "MAX_LINES", 2)
+    hidden, other = ProductFactory(), ProductFactory()
+    client.post(f"/cart/add/{hidden.slug}/", {"quantity": "3"})
+    client.post(f"/cart/add/{product.slug}/")
+    if gone == "unpublished":
+        Product.objects.filter(pk=hidden.pk).update(published=False)
+    else:
+        hidden.delete()
+
+    assert _cart(client) == {"count": 1, "items": [{"slug": product.slug, "quantity": 1}]}
+    assert _json_post(client, f"/cart/add/{other.slug}/").status_code == 200  # within 2 lines
+    assert _cart(client)["count"] == 2
+    assert hidden.slug not in client.session["cart"]  # pruned from the session itself
+
+
+def test_a_full_cart_refuses_another_product_clearly(client, monkeypatch):
+    monkeypatch.setattr(session_cart, "MAX_LINES", 1)
+    first, second = ProductFactory(), ProductFactory()
+    client.post(f"/cart/add/{first.slug}/")
+
+    refused = _json_post(client, f"/cart/add/{second.slug}/")
+
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "A cart holds at most 1 different products."
+    assert _cart(client)["items"] == [{"slug": first.slug, "quantity": 1}]
+
+
+def test_reading_a_cart_that_needs_no_pruning_does_not_rewrite_the_session(client, product):
+    client.post(f"/cart/add/{product.slug}/")
+
+    response = client.get("/cart.json")
+
+    assert "sessionid" not in response.cookies  # no session save: nothing changed

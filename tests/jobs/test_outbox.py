@@ -13,6 +13,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from config.lsn import lsn_parse
 from jobs import outbox
+from jobs.breaker import Breaker
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 from jobs.selectors import job_queue_figures
@@ -89,6 +90,38 @@ def test_a_broker_failure_leaves_the_job_for_the_relay_which_sends_it(broker_que
     assert row.sent_at is not None and row.attempts == 2
     assert [m.message_id for m in _queued(broker_queue)] == [str(row.message_id)]
     assert outbox.outbox_send_due() == 0  # sent rows are never sent again
+
+
+def test_after_a_failed_fast_send_jobs_skip_the_broker_for_a_pause_then_try_again(
+    broker_queue, monkeypatch
+):
+    tries: list[str] = []
+    now = [1000.0]
+    monkeypatch.setattr(outbox, "fast_path", Breaker(pause_seconds=5, clock=lambda: now[0]))
+
+    def broker_hangs(message, *, delay=None):
+        tries.append(message.message_id)
+        raise TimeoutError("the broker did not answer within 5 s")
+
+    enqueue = broker_queue.enqueue
+    monkeypatch.setattr(broker_queue, "enqueue", broker_hangs)
+    for n in range(3):  # three orders placed in this process, one after the other
+        with transaction.atomic():
+            outbox.outbox_enqueue(actor=outbox_test_job, args=(n,))
+
+    assert len(tries) == 1  # only the first request waited for the broker
+    assert [r.attempts for r in OutboxMessage.objects.all()] == [1, 0, 0]  # all for the relay
+    monkeypatch.setattr(broker_queue, "enqueue", enqueue)
+    now[0] += 4.9  # the broker is back, but the pause is not over
+    with transaction.atomic():
+        outbox.outbox_enqueue(actor=outbox_test_job, args=(3,))
+    assert _queued(broker_queue) == []
+
+    now[0] += 0.2  # the pause is over
+    with transaction.atomic():
+        row = outbox.outbox_enqueue(actor=outbox_test_job, args=(4,))
+    assert [m.message_id for m in _queued(broker_queue)] == [str(row.message_id)]
+    assert outbox.outbox_send_due() == 4  # the relay sends the ones left to it
 
 
 def _unsent_rows(count: int) -> list[OutboxMessage]:

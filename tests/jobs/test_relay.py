@@ -1,4 +1,5 @@
-"""The relay loop outlives outages of the broker and of the database.
+"""The relay loop outlives outages of the broker and of the database, and runs the
+periodic sweeps the apps registered.
 
 ``outbox_send_due`` is replaced by a script of outcomes (it is tested against the real
 broker in test_outbox.py); what is tested here is what the loop does with each.
@@ -9,8 +10,20 @@ import logging
 import pytest
 from django.db import OperationalError
 
-from jobs import relay
+from jobs import relay, sweeps
 from jobs.errors import BrokerUnavailableError
+
+SWEPT: list[str] = []
+
+
+def sweep_counting() -> int:
+    SWEPT.append("counted")
+    return 0
+
+
+def sweep_failing() -> int:
+    SWEPT.append("failed")
+    raise OperationalError("could not connect to server")
 
 
 def _database_down(*args, **kwargs):
@@ -23,6 +36,7 @@ def run_relay(monkeypatch):
     sleeps: list[float] = []
     monkeypatch.setattr(relay.time, "sleep", sleeps.append)
     monkeypatch.setattr(relay, "outbox_unsent_figures", _database_down)
+    monkeypatch.setattr(sweeps, "_SWEEPS", {})  # none but the test's own
 
     def run(outcomes: list[int | Exception]) -> list[float]:
         script = iter(outcomes)
@@ -75,4 +89,18 @@ def test_a_database_outage_is_named_as_such(run_relay, caplog):
         caplog.records[0]
         .getMessage()
         .startswith("relay: database unavailable (OperationalError: could not connect to server)")
+    )
+
+
+def test_the_relay_runs_each_sweep_on_its_interval_and_outlives_a_failing_one(run_relay, caplog):
+    SWEPT.clear()
+    sweeps.sweep_register(name="failing", path=f"{__name__}.sweep_failing", every_seconds=0)
+    sweeps.sweep_register(name="hourly", path=f"{__name__}.sweep_counting", every_seconds=3600)
+
+    with caplog.at_level(logging.WARNING, logger="jobs.sweeps"):
+        run_relay([0, 0, 0])
+
+    assert SWEPT == ["failed", "counted", "failed", "failed"]  # hourly: once, at the start
+    assert caplog.records[0].getMessage() == (
+        "sweep 'failing' failed, next try in 0s: OperationalError: could not connect to server"
     )

@@ -12,16 +12,19 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from ipaddress import IPv6Address
 from pathlib import Path
 
+import dramatiq
 import psycopg
 import pytest
 import requests
-from django.core.cache import caches
+from django.utils import timezone
+from dramatiq.middleware import CurrentMessage
 
+from orders.actors import bake_special_order
+from orders.models import SpecialOrder
 from tests.cluster import wait_for
 from tests.deploy.helpers import CHECKOUT, new_session
 
@@ -30,10 +33,25 @@ DOCUMENTATION_PREFIX = 0x2001_0DB8 << 96
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit_counters() -> Iterator[None]:
-    """Each test starts with empty order rate-limit windows (test key prefix only)."""
-    caches["default"].delete_pattern("ratelimit:*")
-    yield
+def _no_oven_time(settings):
+    settings.SPECIAL_ORDER_BAKE_SECONDS = 0  # speed only: the same steps run
+
+
+def run_actor(order: SpecialOrder, *, retries: int) -> None:
+    """The actor's function, in this process, as a worker calls it on attempt
+    ``retries + 1`` (or on a redelivery after a worker died, which keeps the count)."""
+    message = dramatiq.Message(
+        queue_name="orders",
+        actor_name="bake_special_order",
+        args=(order.pk,),
+        kwargs={},
+        options={"retries": retries},
+    )
+    CurrentMessage().before_process_message(None, message)
+    try:
+        bake_special_order.fn(order.pk)
+    finally:
+        CurrentMessage().after_process_message(None, message)
 
 
 def cluster_env() -> dict[str, str]:
@@ -47,17 +65,20 @@ def fake_client_address() -> str:
 
     The tests' own address is the trusted proxy's, so they may name the client in
     X-Forwarded-For as nginx would. The cluster's rate-limit windows outlive a test run,
-    so each address is 96 random bits in the IPv6 documentation prefix 2001:db8::/32
-    (RFC 3849): every order, and every run, gets fresh windows.
+    and count an IPv6 client by its /64 (``orders.ratelimit.client_key``), so each
+    address is in a random /64 of the IPv6 documentation prefix 2001:db8::/32 (RFC 3849;
+    32 random bits), with a random host part: every order, and every run, gets fresh
+    windows.
     """
-    return str(IPv6Address(DOCUMENTATION_PREFIX | secrets.randbits(96)))
+    network = secrets.randbits(32) << 64  # the bits between the /32 and the /64
+    return str(IPv6Address(DOCUMENTATION_PREFIX | network | secrets.randbits(64)))
 
 
 def order_form(slug: str, writing: str) -> dict[str, str]:
     return {
         "product": slug,
         "writing": writing,
-        "pickup_date": (date.today() + timedelta(days=3)).isoformat(),  # noqa: DTZ011
+        "pickup_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
         "email": "customer@example.com",
     }
 

@@ -2,38 +2,30 @@
 
 The real workers and broker are exercised in test_special_order_cluster.py; these tests
 pin down each guard of ``orders.baking`` (one bake, one email, a dead baker's order baked
-again, FAILED after the last retry, staff retry).
+again, FAILED after the last retry or after too many started bakes, staff retry).
 """
 
-import io
 from pathlib import Path
 
-import dramatiq
 import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
-from dramatiq.middleware import CurrentMessage
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 from PIL import Image
 
 from jobs.models import OutboxMessage
 from orders import baking, services
-from orders.actors import MAX_RETRIES, bake_special_order
+from orders.actors import MAX_ATTEMPTS, MAX_RETRIES
 from orders.models import SpecialOrder
-from orders.rendering import render_writing
 from tests.factories import PictureFactory, SpecialOrderFactory
+from tests.orders.conftest import run_actor
 
 pytestmark = pytest.mark.django_db
 Status = SpecialOrder.Status
 
 
-@pytest.fixture(autouse=True)
-def _no_oven_time(settings):
-    settings.SPECIAL_ORDER_BAKE_SECONDS = 0  # speed only: the same steps run
-
-
-def _bake(order: SpecialOrder) -> SpecialOrder:
-    baking.special_order_bake(order_id=order.pk, baker="test/1")
+def _bake(order: SpecialOrder, *, baker: str = "test/1") -> SpecialOrder:
+    baking.special_order_bake(order_id=order.pk, baker=baker, max_attempts=MAX_ATTEMPTS)
     order.refresh_from_db()
     return order
 
@@ -113,9 +105,9 @@ def test_an_email_failing_on_every_retry_leaves_the_order_ready_with_the_reason(
     order = SpecialOrderFactory()
 
     with pytest.raises(ConnectionRefusedError):
-        _run_actor(order, retries=0)
+        run_actor(order, retries=0)
     with pytest.raises(ConnectionRefusedError):
-        _run_actor(order, retries=MAX_RETRIES)  # the last attempt
+        run_actor(order, retries=MAX_RETRIES)  # the last attempt
 
     order.refresh_from_db()
     assert (order.status, order.failure_reason) == (Status.READY, "")  # the cake is baked
@@ -128,7 +120,7 @@ def test_staff_can_email_a_ready_order_again_through_the_outbox(admin_client, mo
     monkeypatch.setattr(baking, "special_order_ready_email", _smtp_down)
     order = SpecialOrderFactory()
     with pytest.raises(ConnectionRefusedError):
-        _run_actor(order, retries=MAX_RETRIES)
+        run_actor(order, retries=MAX_RETRIES)
     monkeypatch.undo()  # the mail server is back
 
     response = admin_client.post(
@@ -153,22 +145,6 @@ def test_email_again_leaves_orders_that_are_not_ready_alone():
     assert not OutboxMessage.objects.exists()
 
 
-def _run_actor(order: SpecialOrder, *, retries: int) -> None:
-    """The actor's function, as a worker would call it on attempt ``retries + 1``."""
-    message = dramatiq.Message(
-        queue_name="orders",
-        actor_name="bake_special_order",
-        args=(order.pk,),
-        kwargs={},
-        options={"retries": retries},
-    )
-    CurrentMessage().before_process_message(None, message)
-    try:
-        bake_special_order.fn(order.pk)
-    finally:
-        CurrentMessage().after_process_message(None, message)
-
-
 def _unbakeable_order(settings, tmp_path: Path) -> SpecialOrder:
     settings.MEDIA_ROOT = tmp_path
     (tmp_path / "catalog").mkdir()
@@ -182,12 +158,12 @@ def test_a_failing_bake_is_retried_then_failed_with_the_reason(settings, tmp_pat
     order = _unbakeable_order(settings, tmp_path)
 
     with pytest.raises(OSError):
-        _run_actor(order, retries=0)  # Dramatiq will retry this one
+        run_actor(order, retries=0)  # Dramatiq will retry this one
     order.refresh_from_db()
     assert order.status == Status.BAKING
 
     with pytest.raises(OSError):
-        _run_actor(order, retries=MAX_RETRIES)  # the last attempt
+        run_actor(order, retries=MAX_RETRIES)  # the last attempt
     order.refresh_from_db()
     assert order.status == Status.FAILED
     assert "cannot identify image file" in order.failure_reason
@@ -195,16 +171,19 @@ def test_a_failing_bake_is_retried_then_failed_with_the_reason(settings, tmp_pat
 
 
 def test_staff_retry_queues_a_failed_order_again_with_a_new_job(admin_client):
-    order = SpecialOrderFactory(status=Status.FAILED, failure_reason="oven on fire")
+    order = SpecialOrderFactory(
+        status=Status.FAILED, failure_reason="oven on fire", attempts=MAX_ATTEMPTS
+    )
     url = "/admin/orders/specialorder/"
 
-    response = admin_client.post(url, {"action": "retry_failed", "_selected_action": [order.pk]})
+    response = admin_client.post(url, {"action": "retry", "_selected_action": [order.pk]})
 
     assert response.status_code == 302
     order.refresh_from_db()
-    assert (order.status, order.failure_reason) == (Status.QUEUED, "")
+    assert (order.status, order.failure_reason, order.attempts) == (Status.QUEUED, "", 0)
     job = OutboxMessage.objects.get()
     assert (job.actor_name, job.args) == ("bake_special_order", [order.pk])
+    assert _bake(order).status == Status.READY  # its attempts start over
 
 
 def test_retry_leaves_orders_that_are_not_failed_alone():
@@ -224,13 +203,40 @@ def test_admin_changelist_shows_queue_figures(admin_client):
     assert "outbox unsent" in page
 
 
-def test_writing_is_drawn_onto_the_product_picture():
-    source = Path(default_storage.path("catalog/cakes.png"))
-    plain = Image.open(source).convert("RGB").resize((640, 480))
-    baked = Image.open(io.BytesIO(render_writing(writing="Ana", picture=source)))
+class _Killed(BaseException):
+    """The worker process dying (SIGKILL, out of memory): no except clause of it runs."""
 
-    assert baked.size == (640, 480)
-    assert baked.convert("RGB").tobytes() != plain.tobytes()
-    assert render_writing(writing="Ana", picture=source) == render_writing(
-        writing="Ana", picture=source
-    )
+
+def _dies(**kwargs):
+    raise _Killed
+
+
+def test_an_order_whose_worker_dies_on_every_bake_ends_failed_not_baked_forever(monkeypatch):
+    # A killed worker never reaches Dramatiq's Retries middleware: its message comes back
+    # with the same retry count, every time.
+    monkeypatch.setattr(baking, "render_writing", _dies)
+    order = SpecialOrderFactory()
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(_Killed):
+            run_actor(order, retries=0)
+    monkeypatch.undo()
+
+    run_actor(order, retries=0)  # the broker redelivers it once more
+
+    order.refresh_from_db()
+    assert (order.status, order.attempts, order.image) == (Status.FAILED, MAX_ATTEMPTS, "")
+    assert f"Gave up after {MAX_ATTEMPTS} bakes were started" in order.failure_reason
+    assert not mail.outbox
+
+
+def test_a_duplicate_starting_between_start_and_bake_takes_over_the_bake():
+    # No lock is held between step 1 (start) and step 2 (bake) of ``orders.baking``.
+    order = SpecialOrderFactory()
+    first = baking._start(order_id=order.pk, baker="worker-1/1", max_attempts=MAX_ATTEMPTS)
+    second = baking._start(order_id=order.pk, baker="worker-2/2", max_attempts=MAX_ATTEMPTS)
+
+    assert baking._bake(order, attempt=first, picture=None) is False  # superseded: stops
+    assert baking._bake(order, attempt=second, picture=None) is True
+
+    order.refresh_from_db()
+    assert (order.status, order.attempts, order.baker) == (Status.READY, 2, "worker-2/2")

@@ -18,6 +18,7 @@ from config.lsn import Lsn, lsn_format, primary_current_lsn
 from config.read_routing import reading_after
 from jobs.middleware import ReadAfterSenderCommit
 from orders import baking
+from orders.actors import MAX_ATTEMPTS
 from orders.models import SpecialOrder
 from tests.cluster import deploy, wait_for
 from tests.factories import SpecialOrderFactory
@@ -27,8 +28,7 @@ Status = SpecialOrder.Status
 
 
 @pytest.fixture(autouse=True)
-def _no_oven_time(settings):
-    settings.SPECIAL_ORDER_BAKE_SECONDS = 0  # speed only: the same steps run
+def _public_url(settings):
     settings.SHOP_PUBLIC_URL = "https://shop.example"
 
 
@@ -64,7 +64,7 @@ def _deliver(order: SpecialOrder, lsn: Lsn) -> SpecialOrder:
     middleware = ReadAfterSenderCommit()
     middleware.before_process_message(None, message)
     try:
-        baking.special_order_bake(order_id=order.pk, baker="test/1")
+        baking.special_order_bake(order_id=order.pk, baker="test/1", max_attempts=MAX_ATTEMPTS)
     finally:
         middleware.after_process_message(None, message, result=None)
     order.refresh_from_db()

@@ -1,13 +1,16 @@
 """The order endpoint: invalid input makes no order and no job; each client is rate-limited."""
 
 import logging
+from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
 
 from jobs.models import OutboxMessage
 from orders.models import SpecialOrder
-from orders.ratelimit import client_address
+from orders.ratelimit import client_address, client_key
+from tests.config.replicas import replicated_product
 from tests.orders.conftest import NEW, order_form
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +44,44 @@ def test_a_placed_order_and_its_job_are_committed_together(
     )
     assert job.sent_at is None  # sent only after commit:
     assert len(sends) == 1  # the fast path, registered with on_commit
+
+
+@pytest.fixture
+def outbox_refuses_rows() -> Iterator[None]:
+    """PostgreSQL itself refuses every new outbox row, for the length of the test."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_outbox_refuses() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'the outbox refuses rows'; END $$;"
+            " CREATE TRIGGER test_outbox_refuses BEFORE INSERT ON jobs_outboxmessage"
+            " FOR EACH ROW EXECUTE FUNCTION test_outbox_refuses();"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER test_outbox_refuses ON jobs_outboxmessage;"
+                " DROP FUNCTION test_outbox_refuses();"
+            )
+
+
+# Really committed or really rolled back; the form reads the product from the replica.
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_an_order_whose_job_cannot_be_recorded_is_not_placed_and_the_shopper_is_told(
+    client, outbox_refuses_rows
+):
+    product = replicated_product()
+
+    response = client.post(NEW, order_form(product.slug, "Hi"))
+
+    # On the primary: the order's insert came before the job's, in one transaction.
+    assert not SpecialOrder.objects.using("default").exists()
+    assert not OutboxMessage.objects.using("default").exists()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "it was not placed" in response.text
+    assert 'value="Hi"' in response.text  # the shopper's input is kept for the next try
 
 
 def test_the_form_says_the_order_is_queued_and_what_happens_next(client, product):
@@ -113,3 +154,23 @@ def test_the_client_is_the_nearest_untrusted_hop_behind_the_load_balancer():
 
 def test_x_forwarded_for_from_an_untrusted_address_is_ignored():
     assert _address("198.51.100.9", "10.0.0.1") == "198.51.100.9"
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_an_ipv4_client_by_its_address():
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::2")
+    assert client_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:198.51.100.4") == "198.51.100.4"  # IPv4-mapped
+    assert client_key("198.51.100.4") != client_key("198.51.100.5")
+    assert client_key("not an address") == "not an address"
+
+
+def test_addresses_of_one_ipv6_64_share_one_window(client, product, limit_of_three):
+    for host in range(1, 4):
+        assert client.post(NEW, {}, REMOTE_ADDR=f"2001:db8:7:7::{host}").status_code == 400
+
+    same_64 = client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="2001:db8:7:7::99")
+    next_64 = client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="2001:db8:7:8::1")
+
+    assert same_64.status_code == 429
+    assert next_64.status_code == 302

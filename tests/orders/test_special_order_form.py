@@ -6,20 +6,13 @@ from django.utils import timezone
 from orders.forms import SpecialOrderForm
 from orders.models import SpecialOrder
 from tests.factories import ProductFactory, SpecialOrderFactory
+from tests.orders.conftest import NEW, order_form
 
 pytestmark = pytest.mark.django_db
 
-NEW = "/orders/special/new/"
-
 
 def _valid_form(product, changes=None):
-    data = {
-        "product": product.slug,
-        "writing": "Happy birthday Ana",
-        "pickup_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
-        "email": "ana@example.com",
-    }
-    return data | (changes or {})
+    return order_form(product.slug, "Happy birthday Ana") | (changes or {})
 
 
 def test_form_page_is_prefilled_from_the_product_link(client, product):
@@ -111,8 +104,23 @@ def test_status_page_and_json_show_the_order_status(client):
 
     assert page.status_code == 200
     assert "Queued" in page.text
+    assert "the next free baker takes it" in page.text  # without waiting for the script
     assert data["status"] == "QUEUED"
     assert data["uuid"] == str(order.uuid)
+
+
+def test_a_failed_order_tells_the_shopper_kindly_and_never_why_it_failed(client):
+    reason = "OperationalError: could not connect to db-primary.internal:5432 (/srv/shop)"
+    order = SpecialOrderFactory(status=SpecialOrder.Status.FAILED, failure_reason=reason)
+
+    page = client.get(f"/orders/{order.uuid}/").text
+    data = client.get(f"/orders/{order.uuid}/status.json").json()
+
+    kind = "Sorry, we could not bake this order. Our staff have been told"
+    assert kind in page and data["explanation"].startswith(kind)
+    for leak in ("OperationalError", "db-primary", "/srv/shop"):
+        assert leak not in page
+        assert leak not in str(data)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,7 @@
+"""Exceptions of the cart."""
+
+from config.errors import ShopError
+
+
+class CartError(ShopError):
+    """The cart cannot take this change; the message says why, for the shopper."""

@@ -1,0 +1,76 @@
+"""Periodic sweeps: small idempotent jobs that apps want run every so often.
+
+An app registers a sweep from its ``AppConfig.ready`` (by dotted path, so nothing is
+imported before django-dramatiq has set up the broker the app's actors bind to), and the
+outbox relay runs the due ones between its batches (``jobs.relay``). So an app can
+re-check its own state, e.g. ``orders`` sending again the job of an order whose job was
+lost, without a process of its own, and ``jobs`` knows no app.
+
+Any number of relays may run, so a sweep must be safe to run in several processes at
+once. A failing sweep is logged and tried again at its next turn; it never stops the
+relay. ``manage.py outbox_relay --once`` runs every sweep once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.module_loading import import_string
+
+from config.errors import describe
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    name: str
+    path: str  # a function taking no arguments, returning how many things it fixed
+    every_seconds: float
+
+
+_SWEEPS: dict[str, Sweep] = {}
+
+
+def sweep_register(*, name: str, path: str, every_seconds: float) -> None:
+    """Have the relay call the function at ``path`` every ``every_seconds``."""
+    _SWEEPS[name] = Sweep(name=name, path=path, every_seconds=every_seconds)
+
+
+def sweeps_registered() -> list[Sweep]:
+    return list(_SWEEPS.values())
+
+
+class SweepSchedule:
+    """When each sweep last ran in this process; ``run_due`` runs the ones whose turn it is
+    (all of them on the first call)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last_run: dict[str, float] = {}
+
+    def run_due(self) -> None:
+        for sweep in sweeps_registered():
+            now = self._clock()
+            last = self._last_run.get(sweep.name)
+            if last is not None and now - last < sweep.every_seconds:
+                continue
+            self._last_run[sweep.name] = now
+            sweep_run(sweep)
+
+
+def sweep_run(sweep: Sweep) -> int | None:
+    """Run ``sweep`` once; how many things it fixed, or None if it failed (logged)."""
+    try:
+        fixed = import_string(sweep.path)()
+    except Exception as error:  # noqa: BLE001  (a sweep never stops the relay)
+        logger.warning(
+            "sweep %r failed, next try in %ss: %s", sweep.name, sweep.every_seconds, describe(error)
+        )
+        return None
+    if fixed:
+        logger.warning("sweep %r: %s fixed", sweep.name, fixed)  # worth an operator's look
+    return fixed
