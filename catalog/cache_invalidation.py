@@ -1,9 +1,10 @@
 """The cache's subscriptions to catalog changes (``catalog.events``), after commit.
 
 Invalidation is tried at once. When the cache cannot be reached from this process,
-it is not given up: a job goes into the outbox, and a worker retries it with backoff
-until the cache takes it. Until then, other clones that still reach the cache may
-serve the old page; the job closes that window as soon as the cache is back.
+it is not given up: a job goes into the outbox, and workers retry it with backoff, and
+the outbox sends it again after each round of retries, until the cache takes it
+(``catalog.actors``). Until then, other clones that still reach the cache may serve the
+old page; the job closes that window as soon as the cache is back.
 """
 
 import logging
@@ -15,24 +16,25 @@ from catalog.actors import catalog_cache_forget
 from catalog.events import product_changed, tables_changed
 from catalog.page_cache import product_pages_forget
 from catalog.query_cache import table_generations_move
+from config.lsn import Lsn
 from jobs.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
 
 @receiver(product_changed, dispatch_uid="catalog-page-cache")
-def _forget_product_pages(sender, product_ids: frozenset[int], lsn: int, **kwargs) -> None:
+def _forget_product_pages(sender, product_ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
     if not product_pages_forget(product_ids=product_ids, lsn=lsn):
         _retry_later(product_ids=sorted(product_ids), tables=[], lsn=lsn)
 
 
 @receiver(tables_changed, dispatch_uid="catalog-query-cache")
-def _move_table_generations(sender, tables: frozenset[str], lsn: int, **kwargs) -> None:
+def _move_table_generations(sender, tables: frozenset[str], lsn: Lsn | None, **kwargs) -> None:
     if not table_generations_move(tables=tables, lsn=lsn):
         _retry_later(product_ids=[], tables=sorted(tables), lsn=lsn)
 
 
-def _retry_later(*, product_ids: list[int], tables: list[str], lsn: int) -> None:
+def _retry_later(*, product_ids: list[int], tables: list[str], lsn: Lsn | None) -> None:
     logger.error(
         "Cache unreachable: invalidation of products %s, tables %s queued for retry",
         product_ids,

@@ -25,6 +25,7 @@ def _tables(*models) -> list[str]:
 def categories() -> list[CategorySummary]:
     return cached_query(
         name="categories",
+        version=CategorySummary.CACHE_VERSION,
         args="",
         tables=_tables(Category, Product),
         compute=category_list,
@@ -34,6 +35,7 @@ def categories() -> list[CategorySummary]:
 def category_page(*, slug: str) -> CategoryPage:
     return cached_query(
         name="category_page",
+        version=CategoryPage.CACHE_VERSION,
         args=slug,
         tables=_tables(Category, Product, Price),
         compute=lambda: category_page_get(slug=slug),

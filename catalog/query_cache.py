@@ -1,33 +1,36 @@
 """Cached queries (seed lesson 3, the contrast to cached objects).
 
-A query's result is stored under a key made of the query's name and arguments and
-the *generation* of every table it reads. A committed write to a table moves the
-table's generation to the commit's WAL position (LSN), so every cached query that
-read the table is missed from then on: nobody has to find those entries to delete
-them; they age out. That is the seed's "expiration is an issue", solved coarsely: any
-write to a table throws away every cached query on it.
+A query's result is stored under a key made of the query's name, the schema version
+of its result class, its arguments and the *generation* of every table it reads. A
+committed write to a table moves the table's generation to the commit's WAL position
+(LSN), so every cached query that read the table is missed from then on: nobody has to
+find those entries to delete them; they age out. That is the seed's "expiration is an
+issue", solved coarsely: any write to a table throws away every cached query on it.
 
 Refills obey the same freshness rule as cached objects: a result for generation ``G``
 is computed inside ``reading_after(G)``, so a lagging replica cannot put old rows
 under a new key. A generation missing from Redis (never written since the cache was
-emptied, or evicted) is set to the primary's current LSN first, never read as "0".
+emptied, evicted, or dropped by a write whose LSN could not be read) is set to the
+primary's current LSN first, never read as "0". Since every write moves the generation
+of a hot listing, its refill is done once per key at a time (``catalog.rebuild_once``).
 """
 
 from __future__ import annotations
 
 import math
-import pickle
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar, cast
 
 from django.conf import settings
 from django.utils import timezone
+from redis import Redis
 
-from config.lsn import primary_current_lsn
+from catalog.cache_entries import entry_dumps, entry_loads
+from catalog.rebuild_once import read_or_rebuild_once, write_quietly
+from config.lsn import Lsn, primary_current_lsn
 from config.read_routing import reading_after
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
-from config.stats import stat_count
 
 T = TypeVar("T")
 
@@ -46,31 +49,49 @@ def _generation_key(table: str) -> str:
 def cached_query(
     *,
     name: str,
+    version: int,
     args: str,
     tables: Iterable[str],
     compute: Callable[[], T],
     expires_at: Callable[[T], datetime | None] = lambda result: None,
 ) -> T:
     """``compute()``'s result, cached until a write to any of ``tables`` commits, or
-    until ``expires_at(result)`` when the result goes stale with time alone."""
+    until ``expires_at(result)`` when the result goes stale with time alone.
+
+    ``version`` is the ``CACHE_VERSION`` of the result's class: bump it when the shape
+    changes, so clones of two releases keep apart during a rolling deploy.
+    """
     client = cache_redis()
     if client is None:
         return compute()
     try:
         generations = _generations(client, sorted(tables))
-        key = cache_key(f"query:{name}:{args}:" + ":".join(map(str, generations)))
-        cached = client.get(key)
-        if cached is not None:
-            stat_count("cache", f"{name}.hit")
-            return pickle.loads(cast(bytes, cached))  # noqa: S301  (our own Redis and objects)
-        stat_count("cache", f"{name}.miss")
-        with reading_after(max(generations)):
-            result = compute()
-        client.set(key, pickle.dumps(result), ex=_seconds_to_keep(expires_at(result)))
-        return result
     except CACHE_ERRORS as error:
         cache_failed(error)
         return compute()
+    key = f"query:{name}:v{version}:{args}:" + ":".join(map(str, generations))
+
+    def assemble() -> T:
+        with reading_after(max(generations)):
+            return compute()
+
+    def rebuild() -> T:
+        result = assemble()
+        seconds = _seconds_to_keep(expires_at(result))
+        write_quietly(lambda: client.set(cache_key(key), entry_dumps(result), ex=seconds))
+        return result
+
+    def read() -> T | None:
+        cached = cast(bytes | None, client.get(cache_key(key)))
+        return None if cached is None else entry_loads(cached, stat=name)
+
+    try:
+        return read_or_rebuild_once(
+            client, key=key, stat=name, read=read, rebuild=rebuild, assemble=assemble
+        )
+    except CACHE_ERRORS as error:
+        cache_failed(error)
+        return assemble()
 
 
 def _seconds_to_keep(expires: datetime | None) -> int:
@@ -80,29 +101,40 @@ def _seconds_to_keep(expires: datetime | None) -> int:
     return max(1, min(seconds, settings.QUERY_CACHE_SECONDS))
 
 
-def table_generations_move(*, tables: Iterable[str], lsn: int) -> bool:
+def table_generations_move(*, tables: Iterable[str], lsn: Lsn | None) -> bool:
     """Move each table's generation to ``lsn``: cached queries on them are missed from now.
 
+    ``lsn=None`` (the write's LSN could not be read) drops the generations instead: the
+    next reader sets them to the primary's LSN of that moment, which is past the write.
     Tried even while this process believes the cache is down (other clones may read
     it); False when the cache could not be reached, for the caller to try again later.
     """
+    keys = [_generation_key(table) for table in tables]
+    if not keys:
+        return True
     client = redis_client("default")
     move = client.register_script(_MOVE_GENERATION)
     try:
-        for table in tables:
-            move(keys=[_generation_key(table)], args=[lsn])
+        if lsn is None:
+            client.delete(*keys)
+        else:
+            with client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    move(keys=[key], args=[lsn], client=pipe)
+                pipe.execute()
     except CACHE_ERRORS as error:
         cache_failed(error)
         return False
     return True
 
 
-def _generations(client, tables: list[str]) -> list[int]:
-    values = client.mget([_generation_key(table) for table in tables])
-    if all(value is not None for value in values):
-        return [int(value) for value in values]
-    lsn = primary_current_lsn()
-    for table, value in zip(tables, values, strict=True):
-        if value is None:
-            client.set(_generation_key(table), lsn, nx=True)
-    return [int(v) for v in client.mget([_generation_key(table) for table in tables])]
+def _generations(client: Redis, tables: list[str]) -> list[int]:
+    keys = [_generation_key(table) for table in tables]
+    values = client.mget(keys)
+    if None in values:
+        lsn = primary_current_lsn()
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                client.set(key, lsn, nx=True)
+        values = client.mget(keys)
+    return [int(cast(bytes, value)) for value in values]

@@ -109,6 +109,11 @@ def _current_price_subquery(field: str, *, now: datetime) -> Subquery:
 
 @dataclass(frozen=True)
 class CategorySummary:
+    """One category on the home page. Cached in lists (``catalog.query_cache``): bump
+    ``CACHE_VERSION`` whenever the shape of this class changes."""
+
+    CACHE_VERSION: ClassVar[int] = 1
+
     slug: str
     name: str
     product_count: int
@@ -126,6 +131,11 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class CategoryPage:
+    """A category's listing. Cached whole (``catalog.query_cache``): bump
+    ``CACHE_VERSION`` whenever the shape of this class or of ``ProductRow`` changes."""
+
+    CACHE_VERSION: ClassVar[int] = 1
+
     slug: str
     name: str
     products: tuple[ProductRow, ...]
@@ -145,9 +155,10 @@ def product_is_for_sale(*, slug: str) -> bool:
     return Product.objects.filter(slug=slug, published=True).exists()
 
 
-def products_with_current_price() -> QuerySet[Product]:
-    """Published products, each annotated with ``price_amount`` and ``price_currency``."""
-    now = timezone.now()
+def products_with_current_price(*, now: datetime | None = None) -> QuerySet[Product]:
+    """Published products, each annotated with ``price_amount`` and ``price_currency``:
+    the price in force at ``now`` (the current time if omitted)."""
+    now = now or timezone.now()
     return Product.objects.filter(published=True).annotate(
         price_amount=_current_price_subquery("amount", now=now),
         price_currency=_current_price_subquery("currency", now=now),
@@ -160,10 +171,13 @@ def category_page_get(*, slug: str) -> CategoryPage:
         category = Category.objects.get(slug=slug)
     except Category.DoesNotExist:
         raise Http404(f"No category {slug!r}.") from None
-    products = products_with_current_price().filter(category=category).order_by("name")
+    # One moment for both questions: a price starting between two clock readings would
+    # be neither current nor upcoming, and the listing would never switch to it.
+    now = timezone.now()
+    products = products_with_current_price(now=now).filter(category=category).order_by("name")
     rows = tuple(ProductRow(**row) for row in products.values(*ProductRow.FIELDS))
     upcoming = Price.objects.filter(
-        product__category=category, product__published=True, valid_from__gt=timezone.now()
+        product__category=category, product__published=True, valid_from__gt=now
     ).aggregate(first=Min("valid_from"))
     return CategoryPage(
         slug=category.slug, name=category.name, products=rows, next_price_change=upcoming["first"]
@@ -180,7 +194,8 @@ def product_page_get(*, slug: str) -> ProductPage:
 
 
 def product_page_assemble(*, product: Product) -> ProductPage:
-    """Six queries, whatever the number of prices, texts, pictures or reviews."""
+    """Five queries (prices, texts, pictures, review summary, latest reviews), whatever
+    the number of rows; ``product`` comes with its category already loaded."""
     prices = tuple(
         PriceData(amount=p.amount, currency=p.currency, valid_from=p.valid_from)
         for p in Price.objects.filter(product=product).order_by("-valid_from")

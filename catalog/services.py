@@ -58,6 +58,7 @@ def products_publish_set(*, product_ids: Iterable[int], published: bool) -> int:
 
 
 def review_post(*, product: Product, author_name: str, rating: int, body: str) -> Review:
+    """A shopper's review of ``product``, validated (rating 1 to 5) and saved."""
     review = Review(product=product, author_name=author_name, rating=rating, body=body)
     review.full_clean()
     review.save()

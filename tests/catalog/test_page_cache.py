@@ -5,14 +5,12 @@ the no-stale-refill rule is about what the replica has replayed.
 """
 
 import logging
-import re
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,91 +18,76 @@ from catalog import services
 from catalog.models import Price
 from catalog.page_cache import product_page_cached
 from catalog.selectors import ProductPage
-from config.stats import stat_counts
+from tests.catalog.pages import (
+    at_once,
+    cache_stat,
+    cache_unreachable,
+    current_price,
+    product_page,
+    warm,
+)
 from tests.cluster import deploy
 from tests.factories import PictureFactory, ProductFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
 
-def _page(client, product) -> str:
-    response = client.get(f"/products/{product.slug}/")
-    assert response.status_code == 200
-    return response.text
-
-
-def _current_price(client, product) -> str:
-    """The price the page sells at (not the price history below it)."""
-    match = re.search(r'<p class="price">\s*(.*?)\s*</p>', _page(client, product), re.S)
-    assert match, "no current price on the page"
-    return match.group(1)
-
-
-def _warm(client, product) -> str:
-    _page(client, product)
-    return _page(client, product)
-
-
-def _stat(name: str) -> int:
-    return (stat_counts("cache") or {}).get(name, 0)
-
-
 def _rebuilds() -> int:
-    return _stat("product_page.rebuild")
+    return cache_stat("product_page.rebuild")
 
 
 def test_warm_page_runs_no_sql(client, product, django_assert_num_queries):
-    _page(client, product)
+    product_page(client, product)
     with (
         django_assert_num_queries(0),
         django_assert_num_queries(0, connection=connections["replica"]),
     ):
-        assert _current_price(client, product) == "12.50 EUR"
+        assert current_price(client, product) == "12.50 EUR"
 
 
 def test_added_price_shows_on_the_next_view(client, product):
-    _warm(client, product)
+    warm(client, product)
     services.price_add(product=product, amount=Decimal("14.00"))
-    assert _current_price(client, product) == "14.00 EUR"
+    assert current_price(client, product) == "14.00 EUR"
 
 
 def test_edited_text_shows_on_the_next_view(client, product):
-    _warm(client, product)
+    warm(client, product)
     text = product.texts.get()
     text.body = "Now with more butter."
     text.save()
-    assert "Now with more butter." in _page(client, product)
+    assert "Now with more butter." in product_page(client, product)
 
 
 def test_removed_picture_disappears_on_the_next_view(client, product):
     extra = PictureFactory(product=product, image="catalog/extra.png")
-    assert "/media/catalog/extra.png" in _warm(client, product)
+    assert "/media/catalog/extra.png" in warm(client, product)
     extra.delete()
-    assert "/media/catalog/extra.png" not in _page(client, product)
+    assert "/media/catalog/extra.png" not in product_page(client, product)
 
 
 def test_posted_review_shows_on_the_next_view(client, product):
-    _warm(client, product)
+    warm(client, product)
     services.review_post(product=product, author_name="Ana", rating=3, body="Crumbly.")
-    page = _page(client, product)
+    page = product_page(client, product)
     assert "Crumbly." in page
     assert "3.0 / 5 from 1 review" in page
 
 
 def test_unpublished_product_is_gone_on_the_next_view(client, product):
-    _warm(client, product)
+    warm(client, product)
     services.products_publish_set(product_ids=[product.pk], published=False)
     assert client.get(f"/products/{product.slug}/").status_code == 404
 
 
 def test_bulk_price_update_shows_on_the_next_view(client, product):
-    _warm(client, product)
+    warm(client, product)
     services.prices_scale(product_ids=[product.pk], factor=Decimal("2"))
-    assert _current_price(client, product) == "25.00 EUR"
+    assert current_price(client, product) == "25.00 EUR"
 
 
 def test_admin_inline_edit_shows_on_the_next_view(client, admin_client, product):
-    _warm(client, product)
+    warm(client, product)
     price = product.prices.get()
     text = product.texts.get()
     picture = product.pictures.get()
@@ -143,7 +126,7 @@ def test_admin_inline_edit_shows_on_the_next_view(client, admin_client, product)
     }
     response = admin_client.post(f"/admin/catalog/product/{product.pk}/change/", form)
     assert response.status_code == 302, response.text
-    assert _current_price(client, product) == "9.99 EUR"
+    assert current_price(client, product) == "9.99 EUR"
 
 
 def _inline(prefix: str, rows: list[dict]) -> dict:
@@ -161,11 +144,11 @@ def _inline(prefix: str, rows: list[dict]) -> dict:
 def test_scheduled_price_takes_over_without_a_rebuild(client, product):
     soon = timezone.now() + timedelta(seconds=3)
     services.price_add(product=product, amount=Decimal("13.00"), valid_from=soon)
-    _page(client, product)
-    assert _current_price(client, product) == "12.50 EUR"
+    product_page(client, product)
+    assert current_price(client, product) == "12.50 EUR"
     rebuilds = _rebuilds()
     time.sleep(max(0.0, (soon - timezone.now()).total_seconds()) + 0.1)
-    assert _current_price(client, product) == "13.00 EUR"
+    assert current_price(client, product) == "13.00 EUR"
     assert _rebuilds() == rebuilds
 
 
@@ -173,7 +156,7 @@ def test_delayed_replica_never_puts_the_old_price_back(client, admin_client, pro
     """The trap: after invalidation a reader misses, reads a lagging replica and caches
     the old page. Here the replica applies WAL 2 s late while the writer and another
     shopper keep reading; no one may ever see, or leave behind, the old price."""
-    _warm(client, product)
+    warm(client, product)
     deploy("replica-delay", "2")
     try:
         services.price_add(product=product, amount=Decimal("15.00"))
@@ -181,7 +164,7 @@ def test_delayed_replica_never_puts_the_old_price_back(client, admin_client, pro
         seen = set()
         while timezone.now() - changed_at < timedelta(seconds=3):
             for shopper in (admin_client, client):
-                seen.add(_current_price(shopper, product))
+                seen.add(current_price(shopper, product))
     finally:
         deploy("replica-delay", "0")
     assert seen == {"15.00 EUR"}
@@ -189,27 +172,9 @@ def test_delayed_replica_never_puts_the_old_price_back(client, admin_client, pro
     assert cached.current_price.amount == Decimal("15.00")
 
 
-def _at_once(shoppers: int, visit) -> None:
-    """Run ``visit`` in ``shoppers`` threads released together; each closes its connections."""
-    barrier = threading.Barrier(shoppers)
-
-    def shopper():
-        try:
-            barrier.wait()
-            visit()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=shopper) for _ in range(shoppers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-
 def test_fifty_concurrent_misses_rebuild_once(product):
     ReviewFactory.create_batch(3, product=product)
-    before, timeouts = _rebuilds(), _stat("product_page.wait_timeout")
+    before, timeouts = _rebuilds(), cache_stat("product_page.wait_timeout")
     pages, errors = [], []
 
     def visit():
@@ -218,39 +183,39 @@ def test_fifty_concurrent_misses_rebuild_once(product):
         except Exception as error:  # noqa: BLE001  (reported below)
             errors.append(error)
 
-    _at_once(50, visit)
+    at_once(50, visit)
 
     assert errors == []
     assert len(pages) == 50 and len({page.review_summary.count for page in pages}) == 1
     assert _rebuilds() - before == 1
-    assert _stat("product_page.wait_timeout") == timeouts  # no waiter assembled on its own
+    assert cache_stat("product_page.wait_timeout") == timeouts  # no waiter assembled on its own
 
 
 def test_cache_entries_are_kept_per_page_schema_version(client, product, monkeypatch):
-    _warm(client, product)
+    warm(client, product)
     rebuilds = _rebuilds()
     monkeypatch.setattr(ProductPage, "CACHE_VERSION", ProductPage.CACHE_VERSION + 1)
-    _page(client, product)  # a clone of the next release does not read the old shape
+    product_page(client, product)  # a clone of the next release does not read the old shape
     assert _rebuilds() == rebuilds + 1
     monkeypatch.undo()
-    _page(client, product)  # and the old release still has its own entry
+    product_page(client, product)  # and the old release still has its own entry
     assert _rebuilds() == rebuilds + 1
 
 
 def test_part_moved_to_another_product_changes_both_pages(client, product):
     other = ProductFactory()
     review = ReviewFactory(product=product, body="Misfiled review.")
-    assert "Misfiled review." in _warm(client, product)
-    _warm(client, other)
+    assert "Misfiled review." in warm(client, product)
+    warm(client, other)
     review.product = other
     review.save()
-    assert "Misfiled review." not in _page(client, product)
-    assert "Misfiled review." in _page(client, other)
+    assert "Misfiled review." not in product_page(client, product)
+    assert "Misfiled review." in product_page(client, other)
 
 
 def test_renamed_slug_does_not_serve_the_page_under_the_old_address(client, product):
     old_slug = product.slug
-    _warm(client, product)
+    warm(client, product)
     product.slug = "renamed-cake"
     product.save()
     assert client.get(f"/products/{old_slug}/").status_code == 404
@@ -269,7 +234,7 @@ def test_concurrent_requests_for_a_missing_page_do_not_wait_out_the_rebuild(sett
             outcomes.append(404)
         elapsed.append(time.monotonic() - started)
 
-    _at_once(10, visit)
+    at_once(10, visit)
 
     assert outcomes == [404] * 10
     assert max(elapsed) < settings.PRODUCT_PAGE_REBUILD_WAIT_SECONDS / 2
@@ -278,9 +243,7 @@ def test_concurrent_requests_for_a_missing_page_do_not_wait_out_the_rebuild(sett
 def test_unreachable_redis_serves_pages_from_the_database_and_warns_once(
     client, product, settings, caplog
 ):
-    settings.CACHES = settings.CACHES | {
-        "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    cache_unreachable(settings)
     with caplog.at_level(logging.WARNING, logger="config.redis_guard"):
         for path in ["/", f"/categories/{product.category.slug}/", f"/products/{product.slug}/"]:
             for _ in range(3):
@@ -290,16 +253,13 @@ def test_unreachable_redis_serves_pages_from_the_database_and_warns_once(
 
 
 def test_price_written_in_a_rolled_back_transaction_invalidates_nothing(client, product):
-    from django.db import transaction
-
-    _warm(client, product)
+    warm(client, product)
     rebuilds = _rebuilds()
     with pytest.raises(RuntimeError), transaction.atomic():
         Price.objects.create(product=product, amount=Decimal("1.00"))
         raise RuntimeError("changed my mind")
-    assert "12.50 EUR" in _page(client, product)
+    assert "12.50 EUR" in product_page(client, product)
     assert _rebuilds() == rebuilds
-    assert connection.in_atomic_block is False
 
 
 def test_stopped_redis_cache_keeps_catalog_pages_up(lb_url, product_slug):
@@ -316,9 +276,9 @@ def test_stopped_redis_cache_keeps_catalog_pages_up(lb_url, product_slug):
 
 def test_other_products_stay_cached_when_one_changes(client, product):
     other = ProductFactory()
-    _warm(client, other)
-    _warm(client, product)
+    warm(client, other)
+    warm(client, product)
     rebuilds = _rebuilds()
     services.price_add(product=product, amount=Decimal("16.00"))
-    _page(client, other)
+    product_page(client, other)
     assert _rebuilds() == rebuilds

@@ -1,9 +1,11 @@
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from catalog.selectors import category_page_get
 from tests.factories import (
     CategoryFactory,
     PictureFactory,
@@ -37,6 +39,22 @@ def test_category_page_shows_current_price_not_future_one(client, product):
     assert response.status_code == 200
     assert "12.50 EUR" in response.text
     assert "99.00" not in response.text
+
+
+def test_price_starting_while_a_listing_is_read_is_current_or_next(product, monkeypatch):
+    """A listing asks "which price is current" and "when does the next one start"; a
+    price starting between the two questions must be the answer to one of them, else
+    the cached listing would never switch to it."""
+    start = timezone.now()
+    PriceFactory(product=product, amount=Decimal("20.00"), valid_from=start + timedelta(seconds=1))
+    seconds = itertools.count(step=2)  # a clock that moves on 2 s at each reading
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=next(seconds)))
+
+    page = category_page_get(slug=product.category.slug)
+
+    monkeypatch.undo()
+    assert [row.price_amount for row in page.products] == [Decimal("12.50")]
+    assert page.next_price_change == start + timedelta(seconds=1)
 
 
 def test_product_page_shows_prices_texts_pictures_and_reviews(client, product):

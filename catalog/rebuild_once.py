@@ -1,0 +1,107 @@
+"""One rebuild per missing cache entry at a time: the stampede guard of both catalog caches.
+
+A write drops a product's page or moves a table's generation, and every clone misses
+that hot entry at the same moment. Unguarded, each of those requests would run the
+rebuild's queries. Guarded, the first takes a short Redis lock and rebuilds (assembles
+and stores); the others poll the cache for its result for up to
+``PRODUCT_PAGE_REBUILD_WAIT_SECONDS``, then assemble for themselves without storing.
+
+A rebuild that finds nothing (``Http404``) tells its waiters so, under its own lock
+token: they answer 404 at once instead of waiting out the rebuild, and the answer is
+only ever about that rebuild, so it cannot outlive the product's publication.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.http import Http404
+from redis import Redis
+
+from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key
+from config.stats import stat_count
+
+T = TypeVar("T")
+
+LOCK_SECONDS = 10  # longer than any rebuild; a crashed rebuilder's lock expires
+WAIT_STEP = 0.02
+NOT_FOUND_SECONDS = 2  # how long a rebuild's "nothing found" waits for its waiters
+
+_RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def read_or_rebuild_once(
+    client: Redis,
+    *,
+    key: str,
+    stat: str,
+    read: Callable[[], T | None],
+    rebuild: Callable[[], T],
+    assemble: Callable[[], T],
+) -> T:
+    """``read()``, else the result of one ``rebuild()`` per ``key`` across all clones.
+
+    ``read()`` returns the cached value or ``None``; ``rebuild()`` assembles and stores;
+    ``assemble()`` only assembles (for a waiter that gave up waiting). All three must
+    read fresh enough data by themselves. Redis errors propagate, for the caller's
+    fallback; ``Http404`` from a rebuild reaches its waiters too.
+    """
+    value = read()
+    if value is not None:
+        stat_count("cache", f"{stat}.hit")
+        return value
+    stat_count("cache", f"{stat}.miss")
+    lock_key = cache_key(f"rebuild-lock:{key}")
+    not_found_key = cache_key(f"rebuild-not-found:{key}")
+    token = secrets.token_hex(8)
+    if client.set(lock_key, token, nx=True, ex=LOCK_SECONDS):
+        try:
+            # Another rebuild may have stored it and let go of the lock since our read.
+            value = read()
+            if value is not None:
+                return value
+            value = rebuild()
+        except Http404:
+            client.set(not_found_key, token, ex=NOT_FOUND_SECONDS)
+            raise
+        finally:
+            _release(client, lock_key, token)
+        stat_count("cache", f"{stat}.rebuild")
+        return value
+    awaited = client.get(lock_key)  # the rebuild we wait for: only its "not found" counts
+    deadline = time.monotonic() + settings.PRODUCT_PAGE_REBUILD_WAIT_SECONDS
+    while awaited is not None and time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+        value = read()
+        if value is not None:
+            return value
+        if client.get(not_found_key) == awaited:
+            raise Http404(f"Nothing found for {key!r}.")
+    if awaited is None:  # it ended between our two commands: its result may be stored
+        value = read()
+        if value is not None:
+            return value
+    else:
+        stat_count("cache", f"{stat}.wait_timeout")
+    return assemble()
+
+
+def write_quietly(write: Callable[[], object]) -> None:
+    """Run ``write()`` (a store, a lock release); if the cache fails, that costs a later
+    rebuild at most, and the request that assembled a page still gets it."""
+    try:
+        write()
+    except CACHE_ERRORS as error:
+        cache_failed(error)
+
+
+def _release(client: Redis, lock_key: str, token: str) -> None:
+    # Only our own lock: after LOCK_SECONDS it may be another rebuilder's.
+    write_quietly(lambda: client.register_script(_RELEASE_LOCK)(keys=[lock_key], args=[token]))
