@@ -6,25 +6,24 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
-# Debian packages the cluster runs on (and Chromium for the browser tests); installed by
-# `make bootstrap` when missing.
-DEBIAN_PACKAGES := postgresql redis-server nginx-light chromium
+# Debian packages the cluster runs on; `make bootstrap` installs the missing ones (with sudo
+# when not root), and the venv module when `$(PYTHON) -m venv` cannot work. The browser tests'
+# Chromium comes with `make test` only (deploy/install-packages.sh picks the package).
+DEBIAN_PACKAGES := postgresql redis-server nginx-light
+INSTALL_PACKAGES := bash deploy/install-packages.sh
 PRODUCTS ?= 200
 REVIEWS ?= 8
 
 .PHONY: help
 help:  ## List the targets.
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-.PHONY: bootstrap
-bootstrap: $(VENV)/.installed  ## Install missing Debian packages and the virtualenv.
-	@missing=""; for package in $(DEBIAN_PACKAGES); do \
-	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
-	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
-	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
-	fi
+.PHONY: bootstrap bootstrap-test
+bootstrap:  ## Install missing Debian packages, then the virtualenv.
+	@$(INSTALL_PACKAGES) --python $(PYTHON) $(DEBIAN_PACKAGES)
+	@$(MAKE) --no-print-directory $(VENV)/.installed
+bootstrap-test: bootstrap  ## Also a Chromium for the browser tests, when none is installed.
+	@$(INSTALL_PACKAGES) --browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (Debian 12: apt-get install python3 python3-venv)."; exit 1; }
@@ -35,19 +34,32 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 .PHONY: up
 up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs.
 	$(PY) -m deploy up
-	$(MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
+	@# manage.py below reaches the cluster through .run; RUN_DIR may have put it elsewhere.
+	@[ "$$($(PY) -m deploy run-dir)" -ef .run ] || { \
+	  echo "RUN_DIR is not .run (another cluster's): seed this one with manage.py"; exit 1; }
+	@# umask: nginx's workers must be able to read the demo pictures whatever the caller's.
+	umask 022 && $(MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
 	@$(MAKE) --no-print-directory admin-user
-	@$(PY) -m deploy status
-	@echo "Shop:  $$($(PY) -m deploy url)/"
-	@echo "Admin: $$($(PY) -m deploy url)/admin/  user: admin  password: $$(cat .run/admin-password)"
+	@# The URLs are printed whatever the health; the exit code tells it.
+	@$(PY) -m deploy status --wait 60; healthy=$$?; \
+	url="$$($(PY) -m deploy url)"; \
+	password="$$(cat .run/admin-password 2>/dev/null)"; \
+	echo "Shop:  $$url/"; \
+	echo "Admin: $$url/admin/  user: admin  password: $${password:-unknown (set one: $(MANAGE) changepassword admin)}"; \
+	exit $$healthy
 
 .PHONY: admin-user
-admin-user:
+admin-user:  # The password file is written (mode 600) only once the user exists.
 	@if [ ! -s .run/admin-password ]; then \
-	  $(PY) -c 'import secrets; print(secrets.token_urlsafe(12))' > .run/admin-password; \
-	  DJANGO_SUPERUSER_PASSWORD="$$(cat .run/admin-password)" $(MANAGE) createsuperuser \
-	    --noinput --username admin --email admin@localhost; \
-	fi
+	  password="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(12))')"; \
+	  if DJANGO_SUPERUSER_PASSWORD="$$password" $(MANAGE) createsuperuser \
+	      --noinput --username admin --email admin@localhost; then \
+	    (umask 077 && echo "$$password" > .run/admin-password); \
+	  else \
+	    echo "no admin user created (see above); set a password: $(MANAGE) changepassword admin"; \
+	  fi; \
+	fi; \
+	chmod 600 .run/admin-password 2>/dev/null || true
 
 .PHONY: down
 down:  ## Stop every process `make up` started (data stays in .run/).
@@ -66,7 +78,7 @@ bench: bootstrap  ## Measure the serving tiers of the running cluster (make up f
 	$(PY) -m deploy.bench
 
 .PHONY: test
-test: bootstrap  ## Start the services the tests need, then run every test, lint and deploy checks.
+test: bootstrap-test  ## Start the services the tests need, then run every test, lint and deploy checks.
 	$(PY) -m deploy up
 	$(VENV)/bin/pytest --cov
 	@$(MAKE) --no-print-directory lint check-deploy

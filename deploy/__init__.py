@@ -16,13 +16,17 @@ with project-owned data and ports, touching none of the machine's own services:
 
 supervisord runs each process in the foreground as one program (files under
 ``RUN_DIR/programs``, logs under ``RUN_DIR/logs``). RUN_DIR is ``$RUN_DIR``, else
-``<checkout>/.run`` when the postgres and nginx users can traverse every parent directory,
-else ``$TMPDIR/scaleshop-<hash>`` with ``.run`` symlinked to it. App processes read their
-addresses from ``RUN_DIR/cluster.env``. PostgreSQL trusts every loopback connection:
-this is a local, loopback-only cluster, never a shared host.
+``<checkout>/.run`` when we are not root (every process runs as us) or the postgres and
+nginx users can traverse every parent directory, else ``/var/lib/scaleshop-<hash>`` with
+``.run`` symlinked to it (deploy/paths.py). App processes read their addresses from
+``RUN_DIR/cluster.env``; `up` saves the ports (``SHOP_*_PORT``) in ``RUN_DIR/cluster.json``
+for every later command. PostgreSQL trusts every loopback connection: this is a local,
+loopback-only cluster, never a shared host.
 
-Commands: ``up``, ``down [--purge]``, ``status``, ``status-json``, ``rollout`` (drain,
-restart, verify one clone at a time: zero failed requests) and ``restart-clone NAME``.
+Commands: ``up``, ``down [--purge]``, ``status [--wait S]``, ``status-json``, ``url``,
+``run-dir``, ``rollout`` (drain, restart, verify one clone at a time: zero failed
+requests), ``restart-clone NAME``, ``replica-delay S`` and ``stop``/``start NAME``. The
+commands that change the cluster take a lock (``RUN_DIR/deploy.lock``), one at a time.
 The package uses only the standard library and supervisor, never Django or app code: it
 drives the cluster through processes, files and HTTP.
 """

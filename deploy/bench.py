@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .errors import DeployError, NotRunningError
 from .paths import Layout
 from .topology import HOST, load_topology
 
@@ -47,7 +48,8 @@ class TierResult:
 
     @property
     def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        """Successful requests per second: a fast error page is no throughput."""
+        return (self.requests - self.failures) / self.seconds if self.seconds else 0.0
 
 
 def _connection(lb_url: str, timeout: float = 30) -> http.client.HTTPConnection:
@@ -104,17 +106,36 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
 
 
 def _get(lb_url: str, path: str) -> str:
+    """The body of ``GET path``; NotRunningError when the cluster does not answer 200."""
     connection = _connection(lb_url, timeout=10)
-    connection.request("GET", path)
-    return connection.getresponse().read().decode()
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read().decode()
+    except (OSError, http.client.HTTPException) as exc:
+        raise NotRunningError(
+            f"the load balancer at {lb_url} does not answer ({exc}); start the cluster "
+            "with `make up`"
+        ) from exc
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise NotRunningError(f"GET {lb_url}{path} answered HTTP {response.status}")
+    return body
 
 
 def _flush_cache(port: int) -> None:
     """Empty the cache Redis (RESP ``FLUSHDB``): every page is a miss afterwards."""
-    with socket.create_connection((HOST, port), timeout=5) as conn:
-        conn.sendall(b"*1\r\n$7\r\nFLUSHDB\r\n")
-        if not conn.recv(64).startswith(b"+OK"):
-            raise RuntimeError("the cache Redis refused FLUSHDB")
+    try:
+        with socket.create_connection((HOST, port), timeout=5) as conn:
+            conn.sendall(b"*1\r\n$7\r\nFLUSHDB\r\n")
+            answer = conn.recv(64)
+    except OSError as exc:
+        raise NotRunningError(
+            f"the cache Redis at {HOST}:{port} does not answer ({exc}); check `make status`"
+        ) from exc
+    if not answer.startswith(b"+OK"):
+        raise NotRunningError(f"the cache Redis at {HOST}:{port} refused FLUSHDB: {answer!r}")
 
 
 def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
@@ -161,7 +182,7 @@ def _median(results: list[TierResult]) -> TierResult:
 
 
 def _report(results: list[TierResult], out_dir: Path) -> None:
-    base = next(r for r in results if r.tier == "product page, uncached").per_second
+    base = next(r for r in results if r.tier == "product page, uncached").per_second or 1.0
     print(f"{'tier':32} {'req/s':>9} {'× uncached':>11} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}")
     for r in sorted(results, key=lambda r: r.per_second):
         print(
@@ -205,7 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds")
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)
-    run(rounds=args.rounds, out_dir=args.out)
+    try:
+        results = run(rounds=args.rounds, out_dir=args.out)
+    except DeployError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    failed = sum(r.failures for r in results)
+    if failed:
+        print(f"bench: {failed} requests failed; they are not counted in req/s", file=sys.stderr)
     return 0
 
 

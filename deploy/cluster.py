@@ -6,6 +6,7 @@ changed and leaves healthy processes alone, so running it twice is harmless and 
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 
@@ -19,23 +20,53 @@ from .release import default_release_name, run_release_phase
 from .rollout import roll_clone, verify_identical
 from .supervisord import STOPPED_STATES, Supervisor
 from .tools import Tools
-from .topology import HOST, Topology, cluster_env, load_topology, render_env_file, save_topology
+from .topology import (
+    HOST,
+    Ports,
+    Topology,
+    cluster_env,
+    load_topology,
+    render_env_file,
+    save_topology,
+)
 
 
 def _prepare_dirs(layout: Layout) -> None:
     prepare_run_dir(layout.run_dir)
-    link_checkout_run(layout.checkout, layout.run_dir)
+    note = link_checkout_run(layout.checkout, layout.run_dir, explicit=layout.explicit)
+    if note:
+        print(f"  note: {note}", flush=True)
     for path in (
         layout.logs,
         layout.programs_dir,
-        layout.redis_dir,
         layout.nginx_dir,
         layout.static_root,
         layout.media_root,
         layout.prerender_root,
     ):
         path.mkdir(mode=0o755, parents=True, exist_ok=True)
+    # The session and broker Redis files hold sessions and jobs: ours alone.
+    layout.redis_dir.mkdir(mode=0o700, exist_ok=True)
+    layout.redis_dir.chmod(0o700)
     postgres.prepare_dirs(layout)
+
+
+def _requested_ports(layout: Layout, saved: Topology, supervisor: Supervisor) -> Ports:
+    """The saved ports with any ``SHOP_*_PORT`` variables applied.
+
+    Moving a running cluster would strand its clients (and the replica) on the old ports,
+    so that is refused; a stopped cluster moves.
+    """
+    ports = Ports.from_env(os.environ, base=saved.ports)
+    changes = saved.ports.changes(ports)
+    if changes and supervisor.is_running():
+        raise ConfigurationError(
+            f"the cluster in {layout.run_dir} is running on other ports ({'; '.join(changes)}); "
+            "stop it with `python -m deploy down` first, or unset those variables"
+        )
+    if changes:
+        print(f"  moving ports: {'; '.join(changes)}", flush=True)
+    return ports
 
 
 def _start_and_wait(supervisor: Supervisor, layout: Layout, programs: list[Program]) -> None:
@@ -80,13 +111,17 @@ def up(
     come up.
     """
     started = time.monotonic()
-    tools = Tools.discover()
+    tools = Tools.discover(layout)
+    supervisor = Supervisor(layout)
+    saved = load_topology(layout)
+    ports = _requested_ports(layout, saved, supervisor)
     _prepare_dirs(layout)
-    topology = load_topology(layout).with_overrides(
+    topology = saved.with_overrides(
         clones=clones,
         release=release or default_release_name(layout),
         replica_delay=replica_delay,
         workers=workers,
+        ports=ports,
     )
     save_topology(layout, topology)
     write_if_changed(layout.cluster_env, render_env_file(cluster_env(topology, layout)))
@@ -94,7 +129,6 @@ def up(
     postgres.init_primary(layout, tools)
     primary_changed = postgres.write_settings(layout, "primary", 0)
 
-    supervisor = Supervisor(layout)
     if supervisor.ensure_running():
         print(f"  supervisord started ({layout.supervisord_conf})", flush=True)
     programs = cluster_programs(topology, layout, tools)
@@ -199,14 +233,9 @@ def _converge_workers(
     After the clones, so the release phase has migrated the database. A restart is
     SIGTERM: Dramatiq finishes running jobs and returns prefetched messages to the broker.
     """
-    processes = supervisor.processes()
     for program in workers:
-        info = processes.get(program.name)
         if program.name in changed:
-            supervisor.replace(program.name)
-        elif info is not None and info.state in {"RUNNING", "STARTING"}:
-            continue
-        supervisor.start(program.name)
+            supervisor.replace(program.name)  # left stopped; started with the others below
     _start_and_wait(supervisor, layout, workers)
 
 
@@ -234,7 +263,7 @@ def down(layout: Layout, *, purge: bool = False) -> None:
 
 def set_replica_delay(layout: Layout, seconds: float) -> None:
     """Change the replica's apply delay on the running cluster, keeping its connections."""
-    tools = Tools.discover()
+    tools = Tools.discover(layout)
     supervisor = Supervisor(layout)
     supervisor.require_running()
     topology = load_topology(layout).with_overrides(
@@ -250,7 +279,7 @@ def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:
     supervisor = Supervisor(layout)
     supervisor.require_running()
     programs = {
-        p.name: p for p in cluster_programs(load_topology(layout), layout, Tools.discover())
+        p.name: p for p in cluster_programs(load_topology(layout), layout, Tools.discover(layout))
     }
     if name not in programs:
         raise ConfigurationError(f"no program {name!r}; the cluster has: {', '.join(programs)}")

@@ -23,3 +23,7 @@ class CommandError(DeployError):
 
 class RolloutError(DeployError):
     """A rolling update could not prove that every clone runs the new release."""
+
+
+class LockedError(DeployError):
+    """Another deploy command held the cluster's lock for longer than the bounded wait."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 
@@ -9,7 +11,8 @@ def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     """Write ``text`` to ``path`` atomically unless it already holds it; True if written.
 
     Callers use the result to restart only the processes whose configuration changed,
-    which is what keeps a second `up` harmless.
+    which is what keeps a second `up` harmless. The text goes to a uniquely named file
+    beside ``path`` first, so two writers never share a half-written temporary file.
     """
     try:
         if path.read_text() == text:
@@ -17,8 +20,13 @@ def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(text)
-    partial.chmod(mode)
-    partial.replace(path)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            os.fchmod(handle.fileno(), mode)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
     return True

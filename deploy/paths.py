@@ -1,10 +1,13 @@
 """Where the cluster lives on disk: resolving RUN_DIR and naming every path inside it.
 
-The trap (DESIGN.md): the postgres user and nginx's worker user must traverse every parent
-directory of the data. A checkout under a private home (``/root`` is mode 700) or in a CI
-folder we do not choose breaks that, so RUN_DIR falls back to a world-traversable directory
-under the system temp dir, and ``<checkout>/.run`` becomes a symlink to it so that
-``<checkout>/.run/cluster.env`` (read by Django settings) works in every case.
+The trap (DESIGN.md): as root, PostgreSQL runs as ``postgres`` and nginx's workers as
+``www-data``, and both must traverse every parent directory of the data. A checkout under a
+private home (``/root`` is mode 700) or in a CI folder we do not choose breaks that, so as
+root RUN_DIR falls back to a world-traversable, persistent directory
+(``/var/lib/scaleshop-<hash>``; not under /tmp, which some systems empty at boot, leaving a
+half-deleted, corrupt PGDATA), and ``<checkout>/.run`` becomes a symlink to it so that
+``<checkout>/.run/cluster.env`` (read by Django settings) works in every case. Not as root,
+every process runs as the invoking user, so ``<checkout>/.run`` always works.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,9 @@ from .errors import ConfigurationError
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 MARKER = ".scaleshop-run-dir"  # written into RUN_DIR; `down --purge` refuses to delete without it
+# Where a root-run cluster goes when the checkout is not traversable: the first of these
+# that every user can traverse. /var/lib survives reboots; the temp dir is the last resort.
+FALLBACK_ROOTS = (Path("/var/lib"), Path(tempfile.gettempdir()))
 
 
 def is_world_traversable(path: Path) -> bool:
@@ -35,20 +41,25 @@ def is_world_traversable(path: Path) -> bool:
     return True
 
 
-def fallback_run_dir(checkout: Path, temp_root: Path | None = None) -> Path:
-    """A world-traversable RUN_DIR named after the checkout, stable across invocations."""
+def fallback_run_dir(checkout: Path, root: Path) -> Path:
+    """A RUN_DIR under ``root`` named after the checkout, stable across invocations."""
     digest = hashlib.sha256(str(checkout).encode()).hexdigest()[:8]
-    return (temp_root or Path(tempfile.gettempdir())) / f"scaleshop-{digest}"
+    return root / f"scaleshop-{digest}"
 
 
 def resolve_run_dir(
-    checkout: Path, environ: Mapping[str, str], temp_root: Path | None = None
+    checkout: Path,
+    environ: Mapping[str, str],
+    *,
+    as_root: bool | None = None,
+    fallback_roots: Sequence[Path] = FALLBACK_ROOTS,
 ) -> Path:
     """Pick RUN_DIR for ``checkout``; pure apart from reading the file system.
 
     Order: the ``RUN_DIR`` variable; the target of an existing ``<checkout>/.run`` symlink
     (so `status` and `down` find a cluster that `up` placed elsewhere); ``<checkout>/.run``
-    when every parent is traversable by others; else the temp-dir fallback.
+    when we are not root (every process runs as us) or every parent is traversable by
+    others; else the first world-traversable of ``fallback_roots``.
     """
     if environ.get("RUN_DIR"):
         return Path(environ["RUN_DIR"]).expanduser().absolute()
@@ -56,45 +67,86 @@ def resolve_run_dir(
     if link.is_symlink():
         target = Path(os.readlink(link))
         return target if target.is_absolute() else checkout / target
-    if is_world_traversable(checkout):
+    if as_root is None:
+        as_root = os.geteuid() == 0
+    if not as_root or is_world_traversable(checkout):
         return link
-    return fallback_run_dir(checkout, temp_root)
+    for root in fallback_roots:
+        if is_world_traversable(root):
+            return fallback_run_dir(checkout, root)
+    raise ConfigurationError(
+        f"the postgres and www-data users cannot reach {checkout} (a parent directory lacks "
+        f"o+x) and none of {', '.join(map(str, fallback_roots))} is traversable either; "
+        "set RUN_DIR to a directory every user can traverse"
+    )
 
 
-def link_checkout_run(checkout: Path, run_dir: Path) -> None:
+def link_checkout_run(checkout: Path, run_dir: Path, *, explicit: bool = False) -> str:
     """Make ``<checkout>/.run`` point at ``run_dir`` when RUN_DIR lives elsewhere.
 
-    An existing symlink is replaced; an empty directory is removed; a non-empty real
-    directory is refused, because it may hold another cluster's data.
+    An existing symlink is replaced; an empty directory is removed. A non-empty real
+    directory may hold another cluster's data: it is refused, unless RUN_DIR was set
+    explicitly (``explicit``), when it stays and the returned note says so ("" otherwise).
     """
     link = checkout / ".run"
     if link == run_dir:
-        return
+        return ""
     if link.is_symlink():
         if Path(os.readlink(link)) == run_dir:
-            return
+            return ""
         link.unlink()
     elif link.is_dir():
         if any(link.iterdir()):
+            if explicit:
+                return (
+                    f"{link} holds another cluster and stays: commands and manage.py run "
+                    f"without RUN_DIR={run_dir} reach that one"
+                )
             raise ConfigurationError(
                 f"{link} is a directory with data, but RUN_DIR is {run_dir}; "
                 f"move or delete {link} (or unset RUN_DIR) and try again"
             )
         link.rmdir()
     link.symlink_to(run_dir, target_is_directory=True)
+    return ""
 
 
 def prepare_run_dir(run_dir: Path) -> None:
     """Create RUN_DIR (mode 755, so service users can traverse it) and claim it with a marker.
 
-    Refuses a pre-existing directory owned by someone else: under a shared temp dir another
-    user could otherwise plant files the cluster would trust.
+    An existing directory is adopted only when it is ours, not a symlink, and either empty
+    or already marked; its mode is left alone (``RUN_DIR=/tmp`` must keep its sticky bit,
+    and must never be deleted by `down --purge`). As root it must be traversable by others.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if run_dir.stat().st_uid != os.geteuid():
-        raise ConfigurationError(f"RUN_DIR {run_dir} exists but belongs to another user")
-    run_dir.chmod(0o755)
+    missing = [d for d in (*reversed(run_dir.parents), run_dir) if not os.path.lexists(d)]
+    for directory in missing:
+        directory.mkdir()
+        directory.chmod(0o755)  # ours: the umask must not narrow it
+    if run_dir not in missing:
+        _check_adoptable(run_dir)
+    if os.geteuid() == 0 and not is_world_traversable(run_dir):
+        raise ConfigurationError(
+            f"RUN_DIR {run_dir}: the postgres and www-data users cannot traverse it or a "
+            "parent directory (needs o+x on each); choose another RUN_DIR"
+        )
     (run_dir / MARKER).touch()
+
+
+def _check_adoptable(run_dir: Path) -> None:
+    info = run_dir.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigurationError(
+            f"RUN_DIR {run_dir} is a symlink; set RUN_DIR to the real directory"
+        )
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigurationError(f"RUN_DIR {run_dir} exists and is not a directory")
+    if info.st_uid != os.geteuid():
+        raise ConfigurationError(f"RUN_DIR {run_dir} exists but belongs to another user")
+    if not (run_dir / MARKER).exists() and any(run_dir.iterdir()):
+        raise ConfigurationError(
+            f"RUN_DIR {run_dir} is not empty and is no cluster directory (no {MARKER}); "
+            "choose a new or empty directory"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,12 +155,17 @@ class Layout:
 
     checkout: Path
     run_dir: Path
+    explicit: bool = False  # RUN_DIR came from the environment, not from the checkout
 
     @classmethod
     def discover(cls, environ: Mapping[str, str] | None = None) -> Layout:
         """The layout for this checkout, resolving RUN_DIR from ``environ`` (os.environ)."""
         environ = os.environ if environ is None else environ
-        return cls(checkout=CHECKOUT, run_dir=resolve_run_dir(CHECKOUT, environ))
+        return cls(
+            checkout=CHECKOUT,
+            run_dir=resolve_run_dir(CHECKOUT, environ),
+            explicit=bool(environ.get("RUN_DIR")),
+        )
 
     @property
     def venv_bin(self) -> Path:
@@ -182,3 +239,7 @@ class Layout:
     @property
     def state_file(self) -> Path:
         return self.run_dir / "cluster.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.run_dir / "deploy.lock"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 from pathlib import Path
 
@@ -127,7 +128,12 @@ def init_replica(layout: Layout, tools: Tools, topology: Topology) -> bool:
     """
     data = layout.pg_data("replica")
     if (data / "PG_VERSION").exists():
-        return False
+        streams_from = _streams_from(data)
+        if streams_from in (None, topology.ports.pg_primary):
+            return False
+        # The primary moved (`up` with another SHOP_PG_PORT on a stopped cluster). A
+        # replica holds nothing of its own: make it again from the primary.
+        print(f"  the replica streams from port {streams_from}: making it again", flush=True)
     if data.exists():
         shutil.rmtree(data)
     run(
@@ -144,6 +150,16 @@ def init_replica(layout: Layout, tools: Tools, topology: Topology) -> bool:
         timeout=300,
     )
     return True
+
+
+def _streams_from(data: Path) -> int | None:
+    """The primary's port in the replica's ``primary_conninfo`` (``pg_basebackup -R``)."""
+    try:
+        text = (data / "postgresql.auto.conf").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^primary_conninfo = '.*\bport=(\d+)", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
 
 
 def ensure_database(tools: Tools, topology: Topology) -> None:

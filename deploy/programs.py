@@ -46,6 +46,7 @@ class Program:
     user: str | None = None
     stopsignal: str = "TERM"
     stopwaitsecs: int = 30
+    startsecs: int = 1  # supervisor: up this long after spawn = started; an earlier exit failed
     startup_timeout: float = 60.0
 
 
@@ -79,6 +80,14 @@ WORKER_PROCESSES = 1
 WORKER_THREADS = 2
 # Above the longest actor time_limit, so SIGTERM lets running jobs finish before SIGKILL.
 WORKER_STOP_SECONDS = 70
+# A worker listens on no port, so "started" is supervisor's RUNNING: alive ``startsecs``
+# after spawn. That must outlast booting, or a worker that dies at import counts as started
+# and crash-loops forever behind a successful `up`. Measured on a 2-core machine:
+# `rundramatiq` is ready 1.1 s after spawn when idle, 2.2 s during `up`; a failing actor
+# import ends it 2.1-3.7 s after spawn (Django setup about 1.1 s, then Dramatiq's worker
+# process imports the actors); the outbox relay boots in about 1.1 s. 8 s keeps a 2x
+# margin; `up` waits it once (workers start together), `rollout` once per worker.
+WORKER_STARTSECS = 8
 
 
 def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
@@ -113,7 +122,8 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
             directory=layout.checkout,
             environment=app_env(topology, layout, name),
             stopwaitsecs=WORKER_STOP_SECONDS,
-            startup_timeout=30.0,
+            startsecs=WORKER_STARTSECS,
+            startup_timeout=WORKER_STARTSECS + 40.0,
         )
         for name in topology.worker_names
     ]
@@ -278,7 +288,7 @@ def render_program(program: Program, logs: Path) -> str:
         # supervisord stops programs in reverse priority: nginx first, postgres last.
         f"priority={100 * (TIERS.index(program.tier) + 1)}",
         "autorestart=true",
-        "startsecs=1",
+        f"startsecs={program.startsecs}",
         "startretries=10",
         f"stopsignal={program.stopsignal}",
         f"stopwaitsecs={program.stopwaitsecs}",

@@ -10,7 +10,7 @@ retries a refused connection on another clone as a second line of defence.
 from __future__ import annotations
 
 from . import nginx
-from .errors import ConfigurationError, RolloutError
+from .errors import ConfigurationError, DeployError, RolloutError
 from .health import http_get, wait_until
 from .paths import Layout
 from .programs import Program, app_env, cluster_programs, write_program_files
@@ -32,6 +32,13 @@ def roll_clone(
     name = program.name
     nginx_up = _nginx_running(supervisor)
     can_drain = nginx_up and topology.clones > 1
+    if nginx_up and not can_drain:
+        print(
+            f"  warning: {name} is the only clone, so it cannot be drained: requests fail "
+            "while it restarts. For a rollout with zero failed requests run two or more "
+            "(`python -m deploy up --clones 2`).",
+            flush=True,
+        )
     if can_drain:
         nginx.write_config(layout, topology, tools, drained=[name])
         nginx.reload_and_wait(supervisor)
@@ -99,10 +106,11 @@ def verify_identical(topology: Topology) -> str:
 
 def rollout(layout: Layout, *, release: str | None = None) -> Topology:
     """Roll every clone to ``release`` (default: a fresh name), then prove they match."""
-    tools = Tools.discover()
+    tools = Tools.discover(layout)
     supervisor = Supervisor(layout)
     supervisor.require_running()
-    topology = load_topology(layout).with_overrides(
+    previous = load_topology(layout)
+    topology = previous.with_overrides(
         clones=None, release=release or default_release_name(layout), replica_delay=None
     )
     print(f"rolling out {topology.release} to {topology.clones} clones", flush=True)
@@ -112,13 +120,28 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
     write_program_files(programs, layout)
     supervisor.apply_program_files()
     for program in programs:
-        if program.role == "clone":
-            roll_clone(
-                program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
-            )
-    for program in programs:
-        if program.role == "worker":
-            restart_worker(program, layout=layout, supervisor=supervisor)
+        if program.role not in {"clone", "worker"}:
+            continue
+        try:
+            if program.role == "clone":
+                roll_clone(
+                    program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
+                )
+            else:
+                restart_worker(program, layout=layout, supervisor=supervisor)
+        except DeployError as exc:
+            raise RolloutError(
+                f"{exc}\n\nThe rollout of {topology.release} stopped at {program.name}: "
+                f"the programs before it run {topology.release}, the ones after it still run "
+                f"{previous.release}, and {program.name} may be down (a clone stays out of "
+                "nginx until it is healthy again). See each one with `python -m deploy "
+                "status`; after fixing the cause run `python -m deploy rollout` again"
+                + (
+                    f" (or `python -m deploy restart-clone {program.name}` for this clone)."
+                    if program.role == "clone"
+                    else "."
+                )
+            ) from exc
     fingerprint = verify_identical(topology)
     print(
         f"all {topology.clones} clones on {topology.release} (settings {fingerprint})", flush=True
@@ -128,7 +151,7 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
 
 def restart_clone(layout: Layout, name: str) -> None:
     """Drain, restart and re-admit one clone (same release)."""
-    tools = Tools.discover()
+    tools = Tools.discover(layout)
     topology = load_topology(layout)
     supervisor = Supervisor(layout)
     supervisor.require_running()

@@ -9,6 +9,7 @@ per state, broker depth, unsent outbox rows) are the ``jobs`` section of a clone
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from .health import http_get, pg_ready, redis_ping
@@ -102,6 +103,7 @@ def collect_status(
         "release": topology.release,
         "replica_delay": topology.replica_delay,
         "lb": topology.lb_url,
+        "ports": asdict(ports),
         "clones": clones,
         "workers": workers,
         "services": services,

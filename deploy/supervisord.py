@@ -7,6 +7,7 @@ its XML-RPC API over the unix socket in RUN_DIR (what `supervisorctl` does).
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 import xmlrpc.client
@@ -21,6 +22,8 @@ from .paths import Layout
 from .proc import AS_ROOT, run, tail_file
 
 STOPPED_STATES = {"STOPPED", "EXITED", "FATAL", "UNKNOWN"}
+# What a call can raise besides a Fault: no socket, a dead daemon, a torn HTTP exchange.
+TRANSPORT_ERRORS = (OSError, xmlrpc.client.Error, http.client.HTTPException)
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,8 @@ class Supervisor:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         url = f"unix://{layout.supervisor_socket}"
-        self._proxy = xmlrpc.client.ServerProxy(
-            "http://127.0.0.1", transport=SupervisorTransport(None, None, serverurl=url)
-        )
+        self._transport = SupervisorTransport(None, None, serverurl=url)
+        self._proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=self._transport)
 
     @property
     def rpc(self) -> Any:
@@ -77,7 +79,8 @@ class Supervisor:
             return False
         try:
             return cast(dict[str, Any], self.rpc.getState())["statename"] == "RUNNING"
-        except (OSError, xmlrpc.client.Error):
+        except TRANSPORT_ERRORS:
+            self._transport.close()  # a failed exchange leaves the connection unusable
             return False
 
     def ensure_running(self, timeout: float = 15.0) -> bool:
@@ -112,12 +115,28 @@ class Supervisor:
         """Every configured program by name; empty when supervisord is not running."""
         try:
             infos = cast(list[dict[str, Any]], self.rpc.getAllProcessInfo())
-        except (OSError, xmlrpc.client.Error):
+        except TRANSPORT_ERRORS:
+            self._transport.close()
             return {}
         return {
             info["name"]: ProcessInfo(info["name"], info["statename"], info["pid"] or None)
             for info in infos
         }
+
+    def _call(self, action: str, method: str, *args: Any, unless: str = "") -> Any:
+        """Call supervisord's ``method``; a fault or a dead socket becomes CommandError
+        naming ``action``. A fault whose text contains ``unless`` is no error: None."""
+        try:
+            return getattr(self.rpc, method)(*args)
+        except xmlrpc.client.Fault as exc:
+            if unless and unless in exc.faultString:
+                return None
+            raise CommandError(f"supervisord could not {action}: {exc.faultString}") from exc
+        except TRANSPORT_ERRORS as exc:
+            self._transport.close()
+            raise CommandError(
+                f"supervisord could not {action}: {exc} (socket {self.layout.supervisor_socket})"
+            ) from exc
 
     def apply_program_files(self) -> tuple[list[str], list[str], list[str]]:
         """Make supervisord re-read ``programs/``; return (added, changed, removed) names.
@@ -125,41 +144,33 @@ class Supervisor:
         Removed programs are stopped and dropped here. Added and changed ones are left to
         the caller, who decides when (and how gracefully) to start or restart them.
         """
-        [[added, changed, removed]] = self.rpc.reloadConfig()
+        [[added, changed, removed]] = self._call(
+            f"re-read {self.layout.programs_dir}", "reloadConfig"
+        )
         for name in removed:
             self.stop(name)
-            self.rpc.removeProcessGroup(name)
+            self._call(f"remove {name}", "removeProcessGroup", name)
         for name in added:
-            self.rpc.addProcessGroup(name)
+            self._call(f"add {name}", "addProcessGroup", name)
         return list(added), list(changed), list(removed)
 
     def replace(self, name: str) -> None:
         """Stop ``name`` gracefully and load its changed program file (left stopped)."""
         self.stop(name)
-        self.rpc.removeProcessGroup(name)
-        self.rpc.addProcessGroup(name)
+        self._call(f"unload {name}", "removeProcessGroup", name)
+        self._call(f"load the new program file of {name}", "addProcessGroup", name)
 
     def start(self, name: str) -> None:
         """Ask supervisord to start ``name`` unless it is already up; returns at once."""
         info = self.processes().get(name)
         if info is not None and info.state in {"RUNNING", "STARTING"}:
             return
-        try:
-            self.rpc.startProcess(name, False)
-        except xmlrpc.client.Fault as exc:
-            if "ALREADY_STARTED" not in exc.faultString:
-                raise CommandError(
-                    f"supervisord could not start {name}: {exc.faultString}"
-                ) from exc
+        self._call(f"start {name}", "startProcess", name, False, unless="ALREADY_STARTED")
 
     def stop(self, name: str) -> None:
         """Stop ``name`` and wait for it to exit (supervisor escalates to SIGKILL after
         the program's ``stopwaitsecs``)."""
-        try:
-            self.rpc.stopProcess(name, True)
-        except xmlrpc.client.Fault as exc:
-            if "NOT_RUNNING" not in exc.faultString:
-                raise CommandError(f"supervisord could not stop {name}: {exc.faultString}") from exc
+        self._call(f"stop {name}", "stopProcess", name, True, unless="NOT_RUNNING")
 
     def restart(self, name: str) -> None:
         self.stop(name)
@@ -167,7 +178,7 @@ class Supervisor:
 
     def signal(self, name: str, signal_name: str) -> None:
         """Send ``signal_name`` (e.g. "HUP") to the program's process."""
-        self.rpc.signalProcess(name, signal_name)
+        self._call(f"send SIG{signal_name} to {name}", "signalProcess", name, signal_name)
 
     def shutdown(self, timeout: float = 90.0) -> bool:
         """Stop every program and supervisord itself; wait until it has exited.
@@ -177,7 +188,7 @@ class Supervisor:
         if not self.is_running():
             return False
         pid = self._daemon_pid()
-        self.rpc.shutdown()
+        self._call("shut down", "shutdown")
         deadline = time.monotonic() + timeout
         while pid is not None and _alive(pid):
             if time.monotonic() > deadline:
@@ -190,7 +201,8 @@ class Supervisor:
     def _daemon_pid(self) -> int | None:
         try:
             return int(self.rpc.getPID())
-        except (OSError, xmlrpc.client.Error, ValueError):
+        except (*TRANSPORT_ERRORS, ValueError):
+            self._transport.close()
             return None
 
 

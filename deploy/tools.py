@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigurationError
+from .paths import Layout
 
 APT_HINT = "install it with: apt-get install -y postgresql redis-server nginx-light"
 
 
-def _pg_bindir() -> Path:
-    """``PG_BINDIR`` if set, else the newest ``/usr/lib/postgresql/*/bin``, else PATH."""
-    if os.environ.get("PG_BINDIR"):
-        return Path(os.environ["PG_BINDIR"])
+def pg_bindir(
+    environ: Mapping[str, str],
+    data_dir: Path | None = None,
+    lib: Path = Path("/usr/lib/postgresql"),
+) -> Path:
+    """Where the PostgreSQL server binaries are.
+
+    ``PG_BINDIR`` if set; else, for an existing data directory, the binaries of the major
+    version that made it (its ``PG_VERSION``: a newer server refuses an older directory);
+    else the newest ``<lib>/*/bin``; else PATH.
+    """
+    if environ.get("PG_BINDIR"):
+        return Path(environ["PG_BINDIR"])
+    version_file = data_dir / "PG_VERSION" if data_dir is not None else None
+    if version_file is not None and version_file.exists():
+        version = version_file.read_text().strip()
+        bindir = lib / version / "bin"
+        if not (bindir / "postgres").exists():
+            raise ConfigurationError(
+                f"{data_dir} was made by PostgreSQL {version}, but {bindir}/postgres is "
+                f"missing: install it (apt-get install -y postgresql-{version}), set "
+                "PG_BINDIR to its bin directory, or start afresh with `python -m deploy "
+                "down --purge`"
+            )
+        return bindir
     versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"),
+        lib.glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
     )
     if versions:
@@ -46,9 +69,12 @@ class Tools:
     nginx: Path
 
     @classmethod
-    def discover(cls) -> Tools:
-        """Find every binary now, so a missing package is reported before anything starts."""
-        pg_bin = _pg_bindir()
+    def discover(cls, layout: Layout | None = None) -> Tools:
+        """Find every binary now, so a missing package is reported before anything starts.
+
+        With ``layout``, PostgreSQL is the version of the cluster's existing data directory.
+        """
+        pg_bin = pg_bindir(os.environ, layout.pg_data("primary") if layout else None)
         for name in ("postgres", "initdb", "pg_basebackup", "pg_isready", "psql"):
             if not (pg_bin / name).exists() and not shutil.which(name):
                 raise ConfigurationError(f"{name} not found in {pg_bin}; {APT_HINT}")

@@ -3,7 +3,9 @@
 Ports default to the values in the README and can be moved with environment variables
 (``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
 ``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``) so two checkouts
-can run side by side.
+can run side by side. The variables apply at `up`, which saves the ports in
+``RUN_DIR/cluster.json``; every later command uses the saved ports, so a plain `status` or
+`rollout` finds a cluster that was started on other ports.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ DB_USER = "shop"
 DEFAULT_CLONES = 3
 DEFAULT_WORKERS = 2
 RELAY = "outbox-relay"
+
+
+# Ports field -> the environment variable that moves it.
+PORT_VARIABLES = {
+    "lb": "SHOP_LB_PORT",
+    "clone_base": "SHOP_CLONE_BASE_PORT",
+    "pg_primary": "SHOP_PG_PORT",
+    "pg_replica": "SHOP_PG_REPLICA_PORT",
+    "redis": "SHOP_REDIS_PORT",
+    "redis_cache": "SHOP_REDIS_CACHE_PORT",
+    "redis_broker": "SHOP_REDIS_BROKER_PORT",
+}
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -48,18 +62,26 @@ class Ports:
     redis_broker: int = 56381
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Ports:
-        """Ports with any ``SHOP_*_PORT`` overrides from ``environ`` applied."""
-        d = cls()
+    def from_env(cls, environ: Mapping[str, str], base: Ports | None = None) -> Ports:
+        """``base`` (default: the defaults) with any ``SHOP_*_PORT`` overrides applied."""
+        base = base or cls()
         return cls(
-            lb=_port(environ, "SHOP_LB_PORT", d.lb),
-            clone_base=_port(environ, "SHOP_CLONE_BASE_PORT", d.clone_base),
-            pg_primary=_port(environ, "SHOP_PG_PORT", d.pg_primary),
-            pg_replica=_port(environ, "SHOP_PG_REPLICA_PORT", d.pg_replica),
-            redis=_port(environ, "SHOP_REDIS_PORT", d.redis),
-            redis_cache=_port(environ, "SHOP_REDIS_CACHE_PORT", d.redis_cache),
-            redis_broker=_port(environ, "SHOP_REDIS_BROKER_PORT", d.redis_broker),
+            **{
+                field: _port(environ, variable, getattr(base, field))
+                for field, variable in PORT_VARIABLES.items()
+            }
         )
+
+    def differing(self, other: Ports) -> list[str]:
+        """The fields whose port differs in ``other``."""
+        return [field for field in PORT_VARIABLES if getattr(self, field) != getattr(other, field)]
+
+    def changes(self, other: Ports) -> list[str]:
+        """``VARIABLE old -> new`` for every port that differs in ``other``."""
+        return [
+            f"{PORT_VARIABLES[field]} {getattr(self, field)} -> {getattr(other, field)}"
+            for field in self.differing(other)
+        ]
 
 
 @dataclass(frozen=True)
@@ -105,9 +127,10 @@ class Topology:
         release: str | None,
         replica_delay: float | None,
         workers: int | None = None,
+        ports: Ports | None = None,
     ) -> Topology:
         """A copy with the given (non-None) values replaced."""
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = {} if ports is None else {"ports": ports}
         for option, value in (("clones", clones), ("workers", workers)):
             if value is not None:
                 if value < 1:
@@ -150,12 +173,22 @@ def render_env_file(variables: Mapping[str, str]) -> str:
 
 
 def load_topology(layout: Layout, environ: Mapping[str, str] | None = None) -> Topology:
-    """The topology saved by the last `up`/`rollout`, or the defaults if there is none."""
-    ports = Ports.from_env(os.environ if environ is None else environ)
+    """The topology saved by the last `up`/`rollout`, or the defaults if there is none.
+
+    The ports are the saved ones: ``SHOP_*_PORT`` variables apply at `up` only
+    (`ignored_port_variables` names any that disagree). Without saved ports (a fresh
+    RUN_DIR, or one from a version that did not save them) they come from ``environ``.
+    """
+    environ = os.environ if environ is None else environ
     try:
         saved = json.loads(layout.state_file.read_text())
     except (OSError, ValueError):
-        return Topology(ports=ports)
+        saved = {}
+    if isinstance(saved.get("ports"), dict):
+        known = {k: int(v) for k, v in saved["ports"].items() if k in PORT_VARIABLES}
+        ports = Ports(**known)
+    else:
+        ports = Ports.from_env(environ)
     return Topology(
         ports=ports,
         clones=int(saved.get("clones", DEFAULT_CLONES)),
@@ -165,8 +198,16 @@ def load_topology(layout: Layout, environ: Mapping[str, str] | None = None) -> T
     )
 
 
+def ignored_port_variables(topology: Topology, environ: Mapping[str, str]) -> list[str]:
+    """A note for each ``SHOP_*_PORT`` in ``environ`` that differs from the saved ports."""
+    wanted = Ports.from_env(environ, topology.ports)
+    return [
+        f"{PORT_VARIABLES[field]}={getattr(wanted, field)} ignored: the cluster in this "
+        f"RUN_DIR uses {getattr(topology.ports, field)} (ports change only at `up`)"
+        for field in topology.ports.differing(wanted)
+    ]
+
+
 def save_topology(layout: Layout, topology: Topology) -> None:
-    """Remember clone and worker counts, release and replica delay for later commands."""
-    state = asdict(topology)
-    state.pop("ports")
-    write_if_changed(layout.state_file, json.dumps(state, indent=2) + "\n")
+    """Remember ports, clone and worker counts, release and replica delay for later commands."""
+    write_if_changed(layout.state_file, json.dumps(asdict(topology), indent=2) + "\n")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ import requests
 CHECKOUT = Path(__file__).resolve().parents[2]
 
 
-def deploy_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def deploy_cli(
+    *args: str, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m deploy <args>`` from the checkout, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "deploy", *args],
@@ -25,6 +28,7 @@ def deploy_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[
         text=True,
         timeout=timeout,
         check=False,
+        env=env,
     )
 
 
@@ -54,11 +58,10 @@ class LoadResult:
     requests: int = 0
     failures: list[str] = field(default_factory=list)
     failure_times: list[float] = field(default_factory=list)  # monotonic send time of each
+    clones: set[str] = field(default_factory=set)  # X-Clone of every answer
 
     def failures_sent_after(self, moment: float) -> list[str]:
         return [f for f, at in zip(self.failures, self.failure_times, strict=True) if at > moment]
-
-    clones: set[str] = field(default_factory=set)
 
 
 class LoadLoop:

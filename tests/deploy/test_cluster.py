@@ -14,7 +14,8 @@ from tests.deploy.helpers import cluster_status, deploy_cli
 
 
 def test_status_json_lists_every_component_healthy(cluster: dict[str, Any]) -> None:
-    assert cluster["lb"] == "http://127.0.0.1:8000"
+    ports = cluster["ports"]  # saved at `up`: the defaults, or SHOP_*_PORT then
+    assert cluster["lb"] == f"http://127.0.0.1:{ports['lb']}"
     assert cluster["healthy"] is True
     assert len(cluster["clones"]) >= 2
     for clone in cluster["clones"]:
@@ -31,10 +32,15 @@ def test_status_json_lists_every_component_healthy(cluster: dict[str, Any]) -> N
             "shop",
         )
         assert service["healthy"] is True and isinstance(service["pid"], int)
-    assert cluster["services"]["primary"]["port"] == 55432
-    assert cluster["services"]["replica"]["port"] == 55433
-    assert cluster["services"]["redis"]["url"] == "redis://127.0.0.1:56380/0"
-    assert cluster["services"]["redis_cache"]["url"] == "redis://127.0.0.1:56379/0"
+    assert cluster["services"]["primary"]["port"] == ports["pg_primary"]
+    assert cluster["services"]["replica"]["port"] == ports["pg_replica"]
+    assert cluster["services"]["redis"]["url"] == f"redis://127.0.0.1:{ports['redis']}/0"
+    assert cluster["services"]["redis_cache"]["url"] == (
+        f"redis://127.0.0.1:{ports['redis_cache']}/0"
+    )
+    assert [c["url"] for c in cluster["clones"]] == [
+        f"http://127.0.0.1:{ports['clone_base'] + i}" for i in range(len(cluster["clones"]))
+    ]
 
 
 def test_all_clones_run_one_release_with_one_settings_fingerprint(
@@ -54,6 +60,10 @@ def test_status_table_exits_zero_when_healthy(cluster: dict[str, Any]) -> None:
 
 
 def test_second_up_changes_nothing_and_is_quick(cluster: dict[str, Any]) -> None:
+    # The first converges (code edited since the last `up` is a new release); the second
+    # must then find nothing to do.
+    first = deploy_cli("up", timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
     before = {c["name"]: c["pid"] for c in cluster_status()["clones"]}
     done = deploy_cli("up", timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -11,7 +11,7 @@ from deploy.errors import ConfigurationError
 from deploy.nginx import fill_template, render_nginx_conf
 from deploy.paths import Layout
 from deploy.postgres import render_settings
-from deploy.programs import Program, app_env, render_program
+from deploy.programs import WORKER_STARTSECS, Program, app_env, render_program, worker_programs
 from deploy.topology import Ports, Topology, cluster_env, render_env_file
 
 
@@ -131,3 +131,13 @@ def test_replica_settings_carry_the_apply_delay() -> None:
     assert "recovery_min_apply_delay = '2500ms'" in render_settings("replica", 2.5)
     assert "recovery_min_apply_delay" not in render_settings("primary", 2.5)
     assert "wal_level = replica" in render_settings("primary", 0)
+
+
+def test_workers_count_as_started_only_after_booting(layout: Layout, topology: Topology) -> None:
+    # A worker that dies at import must fail its start (and end FATAL), not crash-loop
+    # behind a successful `up`: startsecs outlasts its measured boot (see programs.py).
+    workers = worker_programs(topology, layout)
+    assert {p.startsecs for p in workers} == {WORKER_STARTSECS}
+    assert WORKER_STARTSECS >= 2 * 2.8
+    assert all(p.startup_timeout > p.startsecs for p in workers)
+    assert f"startsecs={WORKER_STARTSECS}\n" in render_program(workers[0], layout.logs)

@@ -14,7 +14,8 @@ from deploy.topology import Ports, Topology, cluster_env
 def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, Any]) -> None:
     assert [w["name"] for w in cluster["workers"]] == ["worker-1", "worker-2", "outbox-relay"]
     assert all(w["state"] == "RUNNING" and isinstance(w["pid"], int) for w in cluster["workers"])
-    assert cluster["services"]["redis_broker"]["url"] == "redis://127.0.0.1:56381/0"
+    broker_port = cluster["ports"]["redis_broker"]
+    assert cluster["services"]["redis_broker"]["url"] == f"redis://127.0.0.1:{broker_port}/0"
     assert cluster["services"]["redis_broker"]["healthy"] is True
     jobs = cluster["jobs"]
     assert set(jobs["orders"]["by_status"]) == {"QUEUED", "BAKING", "READY", "FAILED"}
@@ -33,7 +34,8 @@ def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> 
         assert (program.tier, program.role, program.port) == ("app", "worker", None)
         assert program.environment["SHOP_RELEASE"] == "r7"
         assert program.environment["SHOP_CLONE"] == program.name
-        assert program.environment["DRAMATIQ_BROKER_URL"] == "redis://127.0.0.1:56381/0"
+        broker_url = f"redis://127.0.0.1:{Ports().redis_broker}/0"
+        assert program.environment["DRAMATIQ_BROKER_URL"] == broker_url
         # Longer than the actors' time_limit: a stop lets running jobs finish.
         assert program.stopwaitsecs > 60
     assert "manage.py rundramatiq" in render_program(worker, tmp_path)
