@@ -57,8 +57,12 @@ class HttpResult:
         return self.status == 200
 
 
-def http_get(url: str, timeout: float = 2.0) -> HttpResult:
-    """GET ``url`` (an http:// URL built by this package); never raises."""
+def http_get(url: str, timeout: float = 5.0) -> HttpResult:
+    """GET ``url`` (an http:// URL built by this package); never raises.
+
+    The default timeout outlasts a clone's database connect timeout (3 s), so a clone
+    that is slow because a database is unreachable reports that, instead of looking dead.
+    """
     if not url.startswith("http://"):
         raise ValueError(f"refusing non-http URL {url!r}")
     try:
