@@ -18,7 +18,10 @@ def test_healthz_reports_identity_and_every_service(client, settings):
     assert body["clone"] == settings.CLONE_NAME
     assert len(body["settings_fingerprint"]) == 16
     assert body["checks"]["database"] == {"ok": True, "in_recovery": False}
-    assert body["checks"]["replica"] == {"ok": True, "in_recovery": True, "lag_bytes": 0}
+    replica = body["checks"]["replica"]
+    assert (replica["ok"], replica["in_recovery"]) == (True, True)
+    # Other test runs' writes may be on their way: a backlog under the bound.
+    assert 0 <= replica["lag_bytes"] <= settings.REPLICA_MAX_LAG_BYTES
     assert body["checks"]["sessions"] == {"ok": True}
     assert body["checks"]["cache"] == {"ok": True}
     assert response["X-Clone"] == settings.CLONE_NAME
