@@ -13,11 +13,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from tests.cluster import deploy
 from tests.deploy.helpers import CHECKOUT, deploy_cli
 from tests.factories import (
     PICTURE_IMAGE,
@@ -58,6 +60,16 @@ def _media_in_tmp(settings, tmp_path):
     picture = settings.MEDIA_ROOT / PICTURE_IMAGE
     picture.parent.mkdir(parents=True)
     picture.write_bytes(cake_picture((214, 160, 120)))
+
+
+@pytest.fixture
+def delayed_replica() -> Iterator[None]:
+    """The cluster's replica applies each commit 2 s late (``recovery_min_apply_delay``)."""
+    deploy("replica-delay", "2")
+    try:
+        yield
+    finally:
+        deploy("replica-delay", "0")
 
 
 @pytest.fixture
