@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
+from catalog.models import Product
 from catalog.selectors import ProductRow, products_with_current_price
 
 
@@ -23,7 +24,8 @@ class CartLine:
 
 
 def cart_lines(*, lines: dict[str, int]) -> list[CartLine]:
-    """One query. Products no longer for sale drop out of the cart view."""
+    """The cart page's lines with current prices (one query). Products no longer for
+    sale drop out."""
     for_sale = products_with_current_price().filter(slug__in=list(lines))
     products = {row["slug"]: row for row in for_sale.values(*ProductRow.FIELDS)}
     return [
@@ -40,8 +42,9 @@ def cart_lines(*, lines: dict[str, int]) -> list[CartLine]:
 
 
 def slugs_for_sale(*, slugs: Collection[str]) -> set[str]:
-    """Which of ``slugs`` name products for sale: one query, none for no slugs."""
+    """Which of ``slugs`` name published products: one plain query (only existence
+    matters, so no prices), none for no slugs."""
     if not slugs:
         return set()
-    found = products_with_current_price().filter(slug__in=list(slugs))
+    found = Product.objects.filter(published=True, slug__in=list(slugs))
     return set(found.values_list("slug", flat=True))

@@ -1,12 +1,15 @@
-"""Cart endpoints. ``/cart.json`` is the small dynamic endpoint that pages (also
-prerendered ones) call to show the cart count in the header.
+"""Cart endpoints. ``/cart.json`` is the small dynamic endpoint that every page (also
+prerendered ones) calls to show the cart count in the header: it reads the session only,
+and runs no SQL.
 
 Every answer in JSON has one shape: ``{"count": n, "items": [{"slug", "quantity"}]}``,
 plus ``"error"`` when a change was refused.
 
 A product unpublished or deleted after it was added is dropped from the session when the
-cart is read: left there it would count in the header and against ``MAX_LINES`` while
-no page shows it or offers to remove it.
+cart page is shown and when something is added or removed: left there it would count
+against ``MAX_LINES`` while no page shows it or offers to remove it. Until then the
+header still counts it; every answer given after the pruning counts what the cart page
+shows.
 """
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,7 +28,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _cart_for_sale(request: HttpRequest, *also: str) -> tuple[SessionCart, set[str]]:
-    """The shopper's cart without products no longer for sale, and which of its slugs
+    """The shopper's cart pruned of products no longer for sale, and which of its slugs
     and ``also`` are for sale (one query; none for an empty cart and no ``also``)."""
     cart = SessionCart(request.session)
     for_sale = slugs_for_sale(slugs=[*cart.lines, *also])
@@ -62,8 +65,9 @@ def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def cart_remove(request: HttpRequest, slug: str) -> HttpResponse:
     SessionCart(request.session).remove(slug=slug)
+    cart, _ = _cart_for_sale(request)
     if _wants_json(request):
-        return _cart_json(_cart_for_sale(request)[0])
+        return _cart_json(cart)
     return redirect("cart:detail")
 
 
@@ -76,7 +80,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie  # pages without a form still get a token for script posts
 @require_GET
 def cart_json(request: HttpRequest) -> JsonResponse:
-    return _cart_json(_cart_for_sale(request)[0])
+    return _cart_json(SessionCart(request.session))  # the session only: no SQL
 
 
 def _refused(request: HttpRequest, cart: SessionCart, message: str, *, status: int):

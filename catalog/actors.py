@@ -1,23 +1,27 @@
-"""Dramatiq actors of the catalog. Thin: take plain values, call the caches or events.
+"""Dramatiq actors of the catalog. Thin: take plain values, call the caches.
 
-Neither gives up while what it needs is away. Dramatiq retries each with backoff
-(about 15 minutes of tries); a last try that still fails puts the job back into the
-outbox as a new row instead of failing, so the relay sends it again and the tries start
-over, for as long as it takes. Only a last try that cannot write that row either (the
-database is down too) ends in Dramatiq's dead-letter queue, with its error.
+``catalog_cache_forget`` finishes an invalidation that could not reach the cache right
+after its commit. It is retried while the cache stays unreachable, but not forever:
+once ``max(PRODUCT_PAGE_CACHE_SECONDS, QUERY_CACHE_SECONDS)`` has passed since the
+write, every entry built before it has expired anyway, and the job ends with one logged
+error. Until then Dramatiq retries it with backoff (about 15 minutes of tries), and a
+last try that still fails puts the job back into the outbox as a new row, so the relay
+sends it again and the tries start over. Only a last try that cannot write that row
+either (the database is down too) ends in Dramatiq's dead-letter queue, with its error.
 """
 
 import logging
+import time
 from typing import Any
 
 import dramatiq
-from django.db import DatabaseError, transaction
+from django.conf import settings
+from django.db import transaction
 from dramatiq.middleware import CurrentMessage
 
-from catalog.events import catalog_change_announce
 from catalog.page_cache import product_pages_forget
 from catalog.query_cache import table_generations_move
-from config.errors import ShopError, describe
+from config.errors import ShopError
 from jobs.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -37,42 +41,34 @@ class CacheUnreachableError(ShopError):
 
 
 @dramatiq.actor(**RETRIED)
-def catalog_cache_forget(product_ids: list[int], tables: list[str], lsn: int | None) -> None:
+def catalog_cache_forget(
+    product_ids: list[int], tables: list[str], lsn: int | None, written_at: float | None = None
+) -> None:
     """Invalidate what the commit at ``lsn`` changed (``None``: LSN unknown, refill from
-    the primary); idempotent (the LSN only rises)."""
+    the primary), committed at ``written_at`` (Unix time); idempotent (the LSN only
+    rises). ``written_at`` is ``None`` in jobs of a release that did not carry it: their
+    time is counted from this try."""
+    if written_at is None:
+        written_at = time.time()
     pages = product_pages_forget(product_ids=frozenset(product_ids), lsn=lsn)
     listings = table_generations_move(tables=tables, lsn=lsn)
-    if not (pages and listings):
-        error = CacheUnreachableError(f"cache invalidation for commit {lsn} must be retried")
-        _retry_without_end(catalog_cache_forget, (product_ids, tables, lsn), error)
-
-
-@dramatiq.actor(**RETRIED)
-def catalog_change_announce_again(
-    product_ids: list[int], category_ids: list[int], tables: list[str]
-) -> None:
-    """Announce a committed change whose announcement failed after its commit (see
-    ``catalog.events``), now with an LSN; safe to run twice."""
-    try:
-        catalog_change_announce(product_ids=product_ids, category_ids=category_ids, tables=tables)
-    except DatabaseError as error:
-        _retry_without_end(
-            catalog_change_announce_again, (product_ids, category_ids, tables), error
+    if pages and listings:
+        return
+    what = f"invalidation of products {product_ids}, tables {tables} (commit {lsn})"
+    lifetime = max(settings.PRODUCT_PAGE_CACHE_SECONDS, settings.QUERY_CACHE_SECONDS)
+    if time.time() - written_at >= lifetime:
+        logger.error(
+            "Cache unreachable for %ss since the write: %s given up (every entry built "
+            "before the write has expired by now)",
+            lifetime,
+            what,
         )
-
-
-def _retry_without_end(actor: dramatiq.Actor, args: tuple, error: Exception) -> None:
-    """Raise ``error`` for Dramatiq's next retry; on the last one, requeue through the
-    outbox instead, where the retries start over."""
+        return
     message = CurrentMessage.get_current_message()
     if message is None or message.options.get("retries", 0) < MAX_RETRIES:
-        raise error
+        raise CacheUnreachableError(f"cache unreachable: {what} must be retried")
     with transaction.atomic():
-        outbox_enqueue(actor=actor, args=args)
+        outbox_enqueue(actor=catalog_cache_forget, args=(product_ids, tables, lsn, written_at))
     logger.warning(
-        "%s%s still failing after %s retries, queued again: %s",
-        actor.actor_name,
-        args,
-        MAX_RETRIES,
-        describe(error),
+        "Cache unreachable: %s still failing after %s retries, queued again", what, MAX_RETRIES
     )

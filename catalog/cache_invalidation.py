@@ -1,13 +1,15 @@
 """The cache's subscriptions to catalog changes (``catalog.events``), after commit.
 
 Invalidation is tried at once. When the cache cannot be reached from this process,
-it is not given up: a job goes into the outbox, and workers retry it with backoff, and
-the outbox sends it again after each round of retries, until the cache takes it
+it is not given up: a job goes into the outbox, with the time of the write, and workers
+retry it with backoff, and the outbox sends it again after each round of retries, until
+the cache takes it or every entry built before the write has expired
 (``catalog.actors``). Until then, other clones that still reach the cache may serve the
 old page; the job closes that window as soon as the cache is back.
 """
 
 import logging
+import time
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -40,5 +42,6 @@ def _retry_later(*, product_ids: list[int], tables: list[str], lsn: Lsn | None) 
         product_ids,
         tables,
     )
+    # Called right after the commit: now is the write's time, near enough.
     with transaction.atomic():
-        outbox_enqueue(actor=catalog_cache_forget, args=(product_ids, tables, lsn))
+        outbox_enqueue(actor=catalog_cache_forget, args=(product_ids, tables, lsn, time.time()))

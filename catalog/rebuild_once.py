@@ -3,16 +3,23 @@
 A write drops a product's page or moves a table's generation, and every clone misses
 that hot entry at the same moment. Unguarded, each of those requests would run the
 rebuild's queries. Guarded, the first takes a short Redis lock and rebuilds (assembles
-and stores); the others poll the cache for its result for up to
-``PRODUCT_PAGE_REBUILD_WAIT_SECONDS``, then assemble for themselves without storing.
+and stores); the others wait for that rebuild, polling the cache for its result.
+
+A waiter stops waiting as soon as the rebuild lets go of the lock. Its result is then
+read once more; if there is none (the rebuild failed, or its store did not happen), the
+waiters race for the lock again, so a failing rebuild is retried by one of them at a
+time, never by all of them at once against a database that may be struggling. Waiting,
+in all, lasts at most ``CACHE_REBUILD_WAIT_SECONDS``; a waiter that runs out of it
+assembles for itself without storing.
 
 A rebuild that finds nothing (``Http404``) tells its waiters so, under its own lock
-token: they answer 404 at once instead of waiting out the rebuild, and the answer is
-only ever about that rebuild, so it cannot outlive the product's publication.
+token: they answer 404 at once instead of rebuilding in turn, and the answer is only
+ever about that rebuild, so it cannot outlive the product's publication.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -29,7 +36,6 @@ T = TypeVar("T")
 
 LOCK_SECONDS = 10  # longer than any rebuild; a crashed rebuilder's lock expires
 WAIT_STEP = 0.02
-NOT_FOUND_SECONDS = 2  # how long a rebuild's "nothing found" waits for its waiters
 
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -46,7 +52,8 @@ def read_or_rebuild_once(
     rebuild: Callable[[], T],
     assemble: Callable[[], T],
 ) -> T:
-    """``read()``, else the result of one ``rebuild()`` per ``key`` across all clones.
+    """``read()``, else the result of one ``rebuild()`` per ``key`` at a time, across all
+    clones.
 
     ``read()`` returns the cached value or ``None``; ``rebuild()`` assembles and stores;
     ``assemble()`` only assembles (for a waiter that gave up waiting). All three must
@@ -60,37 +67,56 @@ def read_or_rebuild_once(
     stat_count("cache", f"{stat}.miss")
     lock_key = cache_key(f"rebuild-lock:{key}")
     not_found_key = cache_key(f"rebuild-not-found:{key}")
-    token = secrets.token_hex(8)
-    if client.set(lock_key, token, nx=True, ex=LOCK_SECONDS):
-        try:
-            # Another rebuild may have stored it and let go of the lock since our read.
+    deadline = time.monotonic() + settings.CACHE_REBUILD_WAIT_SECONDS
+    while True:
+        token = secrets.token_hex(8)
+        if client.set(lock_key, token, nx=True, ex=LOCK_SECONDS):
+            return _rebuild_holding(client, lock_key, token, not_found_key, stat, read, rebuild)
+        awaited = client.get(lock_key)  # the rebuild we wait for: only its "not found" counts
+        while awaited is not None:
+            if time.monotonic() >= deadline:
+                stat_count("cache", f"{stat}.wait_timeout")
+                return assemble()
+            time.sleep(WAIT_STEP)
             value = read()
             if value is not None:
                 return value
-            value = rebuild()
-        except Http404:
-            client.set(not_found_key, token, ex=NOT_FOUND_SECONDS)
-            raise
-        finally:
-            _release(client, lock_key, token)
-        stat_count("cache", f"{stat}.rebuild")
-        return value
-    awaited = client.get(lock_key)  # the rebuild we wait for: only its "not found" counts
-    deadline = time.monotonic() + settings.PRODUCT_PAGE_REBUILD_WAIT_SECONDS
-    while awaited is not None and time.monotonic() < deadline:
-        time.sleep(WAIT_STEP)
+            if client.get(lock_key) != awaited:
+                break  # that rebuild is over, whatever its outcome
+        # Its result was stored just before it let go, if it was stored at all.
         value = read()
         if value is not None:
             return value
-        if client.get(not_found_key) == awaited:
+        if awaited is not None and client.get(not_found_key) == awaited:
             raise Http404(f"Nothing found for {key!r}.")
-    if awaited is None:  # it ended between our two commands: its result may be stored
+        # It failed or stored nothing: race the other waiters for the lock, to try again.
+
+
+def _rebuild_holding(
+    client: Redis,
+    lock_key: str,
+    token: str,
+    not_found_key: str,
+    stat: str,
+    read: Callable[[], T | None],
+    rebuild: Callable[[], T],
+) -> T:
+    """Rebuild while holding the lock under ``token``; let go of it whatever happens."""
+    try:
+        # Another rebuild may have stored it and let go of the lock since our read.
         value = read()
         if value is not None:
             return value
-    else:
-        stat_count("cache", f"{stat}.wait_timeout")
-    return assemble()
+        value = rebuild()
+    except Http404:
+        # Kept as long as any waiter may wait, so even a slow one hears it.
+        seconds = math.ceil(settings.CACHE_REBUILD_WAIT_SECONDS) + 1
+        write_quietly(lambda: client.set(not_found_key, token, ex=seconds))
+        raise
+    finally:
+        _release(client, lock_key, token)
+    stat_count("cache", f"{stat}.rebuild")
+    return value
 
 
 def write_quietly(write: Callable[[], object]) -> None:

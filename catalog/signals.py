@@ -47,7 +47,11 @@ def _part_written(sender, instance, using: str, **kwargs) -> None:
 def _stored_product_id(model, pk: int, using: str) -> int | None:
     rows = model._base_manager.using(using).filter(pk=pk)
     if transaction.get_connection(using).in_atomic_block:
-        # Locked until our write commits, so no other move can slip in between.
+        # FOR UPDATE, not a plain SELECT: of two moves of one row at once, the later one
+        # would read the product the row is leaving, wait for the earlier one's commit in
+        # its UPDATE, and never announce the product the earlier one moved the row to,
+        # whose page would keep showing it. Locked, its read waits and sees where the row
+        # is. It costs next to nothing: the UPDATE locks the row until commit anyway.
         rows = rows.select_for_update()
     return rows.values_list("product_id", flat=True).first()
 

@@ -9,8 +9,8 @@ The body names the clone, its release and settings fingerprint, and the state of
 service, but no addresses, user names or error texts: a failure shows as the error's
 type or a short reason, and its full description (URL passwords hidden) goes to the
 clone's log.
-``config.middleware.HealthCheckMiddleware`` answers it before host validation, so a
-check sent straight to a clone's own address works.
+``config.middleware.HealthCheckMiddleware`` answers it (there is no URL pattern) before
+host validation, so a check sent straight to a clone's own address works.
 """
 
 import logging
@@ -69,12 +69,19 @@ def _probe(check: Callable[[str], dict[str, object]], name: str) -> dict[str, ob
         return {"ok": False, "error": type(error).__name__}
 
 
-def _sections() -> dict[str, object]:
+def _sections(*, database_ok: bool) -> dict[str, object]:
     """``HEALTHZ_SECTIONS``: figures other apps report (e.g. job queues); informational,
-    so a failing one is reported, never fatal."""
+    so a failing one is reported, never fatal.
+
+    They read the primary, so they are skipped when its check failed: each would wait
+    out the connect timeout again, and the answer must come before the load balancer
+    (or ``deploy``) stops waiting for it.
+    """
+    sections = getattr(settings, "HEALTHZ_SECTIONS", {})
+    if not database_ok:
+        return {name: {"ok": False, "skipped": "database unavailable"} for name in sections}
     return {
-        name: _probe(lambda path: import_string(path)(), path)
-        for name, path in getattr(settings, "HEALTHZ_SECTIONS", {}).items()
+        name: _probe(lambda path: import_string(path)(), path) for name, path in sections.items()
     }
 
 
@@ -98,5 +105,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "db_reads": stat_counts("db_reads"),
         "cache_stats": stat_counts("cache"),
     }
-    body |= _sections()
+    body |= _sections(database_ok=bool(checks["database"]["ok"]))
     return JsonResponse(body, status=200 if healthy else 503)

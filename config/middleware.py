@@ -28,13 +28,14 @@ class CloneHeaderMiddleware:
 
 
 class HealthCheckMiddleware:
-    """Answer ``GET``/``HEAD /healthz`` before any other middleware sees the request.
+    """Answer ``/healthz`` before any other middleware sees the request.
 
-    The load balancer and ``deploy`` ask each clone at its own address
-    (``http://10.0.0.5:8001/healthz``): a Host that ``ALLOWED_HOSTS`` rightly refuses,
-    over plain HTTP that ``SECURE_SSL_REDIRECT`` would redirect. The report builds no
-    URL from the Host header and sets no cookie, so it is safe to answer it here; every
-    other request, ``/healthz`` with another method included, still goes through host
+    The only way to ``/healthz`` (it has no URL pattern). The load balancer and
+    ``deploy`` ask each clone at its own address (``http://10.0.0.5:8001/healthz``): a
+    Host that ``ALLOWED_HOSTS`` rightly refuses, over plain HTTP that
+    ``SECURE_SSL_REDIRECT`` would redirect. The report builds no URL from the Host
+    header, sets no cookie and changes nothing (other methods than GET and HEAD get a
+    405), so it is safe to answer it here; every other path still goes through host
     validation and the HTTPS redirect. Who may ask is the load balancer's business
     (nginx lets only internal addresses reach ``/healthz``).
     """
@@ -43,6 +44,6 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info == HEALTHZ_PATH and request.method in ("GET", "HEAD"):
+        if request.path_info == HEALTHZ_PATH:
             return healthz(request)
         return self.get_response(request)

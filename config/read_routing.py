@@ -8,6 +8,9 @@ to the primary: correct first, fast where it has been thought through.
 Scopes nest (e.g. the product page cache reads ``reading_after`` a product's last
 write while serving a request): an inner scope may only be stricter than the one
 around it, never looser, and a write inside it counts as a write of the outer one.
+Where the outer scope already reads, the inner one reads too when that meets its
+requirements: no second probe, and a request never reads an older replica after a
+newer one (or after the primary).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ class RoutingScope:
     wrote: bool = False  # this scope wrote to the primary
     read_alias: str | None = None  # decided at the first read
     reason: str = ""
+    # The read replica had replayed the WAL up to here when it was chosen: every read of
+    # this scope sees at least that much. None when reading the primary (it sees all).
+    read_lsn: Lsn | None = None
 
     def alias_for_read(self) -> str:
         if self.wrote and self.read_alias != PRIMARY:
@@ -44,9 +50,28 @@ class RoutingScope:
             return self._choose()
         return self.read_alias
 
-    def _decide(self, alias: str, reason: str) -> str:
-        self.read_alias, self.reason = alias, reason
+    def _decide(self, alias: str, reason: str, read_lsn: Lsn | None = None) -> str:
+        self.read_alias, self.reason, self.read_lsn = alias, reason, read_lsn
         return alias
+
+    def _inherit(self, outer: RoutingScope) -> None:
+        """Read where ``outer`` reads, if that meets this scope's requirements.
+
+        The primary meets them all, and once a request has read it, a replica could only
+        show it an older state. A replica meets them unless this scope is pinned to the
+        primary or needs a write later than what the replica had replayed when chosen;
+        whether it has replayed more since would cost the probe that is saved here.
+        """
+        if outer.read_alias is None:
+            return
+        if outer.read_alias != PRIMARY:
+            if self.pin_primary:
+                return
+            if self.required_lsn is not None and (
+                outer.read_lsn is None or self.required_lsn > outer.read_lsn
+            ):
+                return
+        self._decide(outer.read_alias, outer.reason, outer.read_lsn)
 
     def _choose(self) -> str:
         if self.pin_primary:
@@ -63,7 +88,7 @@ class RoutingScope:
             if self.required_lsn is not None and state.replay_lsn < self.required_lsn:
                 behind = True
                 continue
-            return self._decide(alias, "replica")
+            return self._decide(alias, "replica", state.replay_lsn)
         return self._decide(PRIMARY, "sticky" if behind else "replica-down")
 
 
@@ -82,8 +107,9 @@ def routing_scope(
 
     Inside another scope the new one keeps the outer one's guarantees: its pin to the
     primary, its own write (read from the primary after it) and the later of the two
-    required LSNs. A write inside is handed back to the outer scope on exit, so the
-    request still sets its read-your-writes cookie.
+    required LSNs; and it reads where the outer one reads when that meets them all. A
+    write inside is handed back to the outer scope on exit, so the request still sets
+    its read-your-writes cookie.
     """
     outer = _scope.get()
     scope = RoutingScope(required_lsn=required_lsn, pin_primary=pin_primary)
@@ -91,6 +117,7 @@ def routing_scope(
         scope.pin_primary = scope.pin_primary or outer.pin_primary
         scope.wrote = outer.wrote
         scope.required_lsn = _later(outer.required_lsn, required_lsn)
+        scope._inherit(outer)
     token = _scope.set(scope)
     try:
         yield scope

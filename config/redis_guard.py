@@ -2,15 +2,14 @@
 
 A cache is an optimisation: when its Redis is down, callers fall back to the database.
 ``cache_redis()`` hands out the raw client, or ``None`` while the cache is known to be
-down. After a failure the cache is left alone for ``CACHE_RETRY_SECONDS``, so a dead or
-hanging Redis costs one timeout per process per interval, not one per request, and the
-outage is logged once, not once per request.
+down. After a failure the cache is left alone for ``CACHE_RETRY_SECONDS`` (a
+``config.breaker.Breaker``), so a dead or hanging Redis costs one timeout per process
+per interval, not one per request, and the outage is logged once, not once per request.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,16 +19,18 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis import Redis
 from redis.exceptions import RedisError
 
+from config.breaker import Breaker
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CACHE_ERRORS = (RedisError, ConnectionInterrupted)
-_down_until = 0.0
+cache_breaker = Breaker(pause_seconds=lambda: settings.CACHE_RETRY_SECONDS)
 
 
 def cache_redis() -> Redis | None:
     """The raw client of the ``default`` cache, or ``None`` while it is known to be down."""
-    if _down_until > time.monotonic():
+    if cache_breaker.is_open():
         return None
     return redis_client("default")
 
@@ -60,19 +61,15 @@ def cache_call(operation: Callable[[Redis], T], *, fallback: T) -> T:
 
 
 def cache_failed(error: Exception) -> None:
-    """Note a cache failure: warn once, then skip the cache for a while."""
-    global _down_until
-    if _down_until == 0.0:
+    """Note a cache failure: skip the cache for a while, and warn once per outage."""
+    if cache_breaker.failed():
         logger.warning(
             "Redis cache unavailable, carrying on without it (retry every %ss): %s",
-            settings.CACHE_RETRY_SECONDS,
+            cache_breaker.pause_seconds,
             error,
         )
-    _down_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
 
 
 def cache_recovered() -> None:
-    global _down_until
-    if _down_until != 0.0:
-        _down_until = 0.0
+    if cache_breaker.succeeded():
         logger.warning("Redis cache is back.")

@@ -3,19 +3,20 @@
 One probe query per replica per request answers both questions. A replica that
 fails the probe, is not streaming from the primary, or has more than
 ``REPLICA_MAX_LAG_BYTES`` of received WAL still to replay is skipped for
-``REPLICA_COOLDOWN_SECONDS`` by this process; after that it is probed again, so a
-restarted or caught-up replica is used again without restarting the clones.
+``REPLICA_COOLDOWN_SECONDS`` by this process (a ``config.breaker.Breaker`` per
+replica); after that it is probed again, so a restarted or caught-up replica is used
+again without restarting the clones.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 
+from config.breaker import Breaker
 from config.errors import describe
 from config.lsn import Lsn, lsn_parse
 
@@ -40,8 +41,8 @@ SELECT pg_last_wal_replay_lsn()::text,
        END
 """
 
-# alias → monotonic time until which the replica is skipped (per process, not per request)
-_cooling_down: dict[str, float] = {}
+# alias → its cool-down (per process, not per request)
+_cool_downs: dict[str, Breaker] = {}
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def replica_aliases() -> list[str]:
 
 
 def replica_is_cooling_down(alias: str) -> bool:
-    return _cooling_down.get(alias, 0.0) > time.monotonic()
+    return _cool_down_of(alias).is_open()
 
 
 def replica_probe(alias: str) -> ReplicaState | None:
@@ -81,17 +82,25 @@ def replica_probe(alias: str) -> ReplicaState | None:
     if lag_bytes > settings.REPLICA_MAX_LAG_BYTES:
         _cool_down(alias, f"lags {lag_bytes} bytes of WAL behind what it received")
         return None
-    if _cooling_down.pop(alias, None) is not None:
+    if _cool_down_of(alias).succeeded():
         logger.warning("Replica %s is back in use.", alias)
     return ReplicaState(alias=alias, replay_lsn=lsn_parse(replay_text), lag_bytes=lag_bytes)
 
 
+def _cool_down_of(alias: str) -> Breaker:
+    cool_down = _cool_downs.get(alias)
+    if cool_down is None:  # setdefault: a worker's threads may get here at once
+        cool_down = _cool_downs.setdefault(
+            alias, Breaker(pause_seconds=lambda: settings.REPLICA_COOLDOWN_SECONDS)
+        )
+    return cool_down
+
+
 def _cool_down(alias: str, reason: str) -> None:
     """Skip ``alias`` for a while; warn once per outage, not once per request."""
-    first_failure = alias not in _cooling_down
-    _cooling_down[alias] = time.monotonic() + settings.REPLICA_COOLDOWN_SECONDS
-    log = logger.warning if first_failure else logger.debug
-    log("Replica %s skipped for %ss: %s", alias, settings.REPLICA_COOLDOWN_SECONDS, reason)
+    cool_down = _cool_down_of(alias)
+    log = logger.warning if cool_down.failed() else logger.debug
+    log("Replica %s skipped for %ss: %s", alias, cool_down.pause_seconds, reason)
 
 
 def _discard_connection(alias: str) -> None:

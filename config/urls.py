@@ -1,10 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config.health import healthz
-
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("cart.urls")),
     path("orders/", include("orders.urls")),

@@ -8,7 +8,7 @@ transaction as the data (``outbox_enqueue``), sent right after commit by the sam
 
 The fast path runs in the request that placed the job, so a broker that hangs would make
 every such request wait out its connect and read timeouts. After a failed fast send the
-fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``jobs.breaker``):
+fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``config.breaker``):
 those jobs wait for the relay, which is trying anyway, and the requests do not wait.
 
 Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
@@ -28,9 +28,9 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.breaker import Breaker
 from config.errors import describe
 from config.lsn import lsn_format, primary_current_lsn
-from jobs.breaker import Breaker
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 

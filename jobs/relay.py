@@ -4,7 +4,10 @@ One loop, run by ``manage.py outbox_relay`` under the process supervisor (any nu
 relays may run: rows are locked while sent). While the broker or the database is down
 it backs off, doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the
 outage once when it starts and once when it ends, with how many jobs were waiting.
-Between batches it runs the periodic sweeps the apps registered (``jobs.sweeps``).
+Between batches it runs the periodic sweeps the apps registered (``jobs.sweeps``), but
+only while the broker and the database answer: during an outage a sweep could only
+queue more jobs behind those already waiting, or take a job waiting in the outbox for a
+lost one.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ def relay_forever(*, should_stop: Callable[[], bool] = lambda: False) -> None:
     sweeps = SweepSchedule()
     while not should_stop():
         close_old_connections()  # a restarted database or a stale pooled connection
-        sweeps.run_due()  # each logs its own failure: an outage ends no loop
         try:
             sent = outbox_send_due()
             if not sent:
@@ -63,6 +65,7 @@ def relay_forever(*, should_stop: Callable[[], bool] = lambda: False) -> None:
             )
             outage_since = None
         backoff = interval
+        sweeps.run_due()  # each logs its own failure: a failing sweep ends no loop
         if sent:
             logger.info("relay: sent %s jobs", sent)
             continue  # there may be more

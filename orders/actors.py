@@ -26,9 +26,11 @@ MAX_RETRIES = 3
 MAX_ATTEMPTS = MAX_RETRIES + 1
 TIME_LIMIT_MS = 60_000  # a bake takes seconds; a stuck one is interrupted and retried
 MAX_BACKOFF_MS = 30_000
-# Every attempt, with its time limit and the longest backoff before it, fits in this: an
-# order QUEUED or BAKING without progress for longer has lost its job (dead-lettered, or
-# the broker lost it) and is sent again (``services.special_orders_resend_stuck``).
+# Every attempt, with its time limit and the longest backoff before it, fits in this,
+# counted from when the job reached the broker: an order still QUEUED or BAKING that long
+# after its last job was sent has lost it (dead-lettered, or the broker lost it) and is
+# sent again (``services.special_orders_resend_stuck``). A job still in the outbox (the
+# broker is down) has not started its clock.
 STUCK_AFTER = timedelta(milliseconds=(TIME_LIMIT_MS + MAX_BACKOFF_MS) * MAX_ATTEMPTS)
 
 
@@ -66,7 +68,7 @@ def _record_failure(order_id: int, reason: str) -> None:
     except DatabaseError:
         logger.exception(
             "order %s: could not record its failure; the stuck-order sweep sends it again "
-            "once it has made no progress for %s",
+            "%s after its job was sent",
             order_id,
             STUCK_AFTER,
         )

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from jobs.selectors import job_queue_figures
 from orders import services
 from orders.actors import STUCK_AFTER
+from orders.errors import OrderBusyError
 from orders.models import SpecialOrder
 from orders.selectors import special_order_queue_figures
 
@@ -42,6 +43,7 @@ class SpecialOrderAdmin(admin.ModelAdmin):
         "ready_at",
         "notified_at",
         "notification_error",
+        "job",
         "created_at",
         "updated_at",
     ]
@@ -57,8 +59,8 @@ class SpecialOrderAdmin(admin.ModelAdmin):
 
     @admin.action(
         description=(
-            f"Bake the selected FAILED orders, and those queued or baking without progress "
-            f"for {STUCK_MINUTES} minutes, again from the start"
+            f"Bake the selected FAILED orders, and those still queued or baking "
+            f"{STUCK_MINUTES} minutes after their job was sent, again from the start"
         )
     )
     def retry(self, request, queryset):
@@ -73,13 +75,29 @@ class SpecialOrderAdmin(admin.ModelAdmin):
         )
 
     def _each(self, request, queryset, service, done: str, required: str) -> None:
-        """Run ``service(order_id=…)`` on each selected order and say how many it took."""
+        """Run ``service(order_id=…)`` on each selected order and say how many it took.
+
+        An order a worker holds right now (baking it, or waiting for the mail server) is
+        skipped at once rather than waited for (``OrderBusyError``), and counted apart.
+        """
         ids = list(queryset.values_list("pk", flat=True))
-        taken = sum(service(order_id=pk) for pk in ids)
+        taken = busy = 0
+        for pk in ids:
+            try:
+                taken += service(order_id=pk)
+            except OrderBusyError:
+                busy += 1
         self.message_user(request, f"{taken} order(s) {done}.", messages.SUCCESS)
-        if len(ids) > taken:
+        if busy:
             self.message_user(
                 request,
-                f"{len(ids) - taken} order(s) were not {required} and were left alone.",
+                f"{busy} order(s) are being baked or emailed right now and were left alone; "
+                "try them again in a minute.",
+                messages.WARNING,
+            )
+        if len(ids) > taken + busy:
+            self.message_user(
+                request,
+                f"{len(ids) - taken - busy} order(s) were not {required} and were left alone.",
                 messages.WARNING,
             )

@@ -2,32 +2,40 @@
 
 A message can arrive twice (the outbox relay re-sends after a crash between send and
 bookkeeping; the broker redelivers the job of a worker that died; the stuck-order sweep
-re-sends a job that looks lost), so every step is guarded by the order's row in
+re-sends a job that looks lost but may only have been slow), so every step is guarded in
 PostgreSQL:
 
-1. Start: ``QUEUED``/``BAKING`` → ``BAKING`` is committed (the status page shows it),
-   counting ``attempts`` and naming the ``baker``. A ``BAKING`` order is started again:
-   its last baker died, or its message would not have come back. An order that has
-   already started ``max_attempts`` bakes becomes ``FAILED`` instead: its worker died
-   every time (a killed worker never reaches Dramatiq's retry count).
-2. Bake: in a transaction holding the order's row lock (``FOR UPDATE SKIP LOCKED``), and
-   only if the row still shows this message's attempt. The picture goes to a fixed path
-   in shared media, and ``BAKING`` → ``READY`` is the one commit point: before it
-   nothing is visible; after it, no message bakes again. The lock dies with the baker's
-   connection, so a killed worker blocks nobody.
-   A second message for the order meanwhile finds the row locked at step 1 and stops
-   without touching it. No lock is held *between* steps 1 and 2: a second message
-   arriving in that instant starts the order again (one more attempt, its own baker),
-   and the first then finds its attempt superseded at step 2 and stops. Either way the
-   order is baked once, by the worker ``baker`` names.
-3. Email: sent in a transaction holding the row lock, which commits ``notified_at`` once
+1. Claim: an order is baked only by the worker holding its *bake claim*, a session-level
+   advisory lock on the primary, taken before step 2 and released after step 3. A
+   message that finds the claim held stops: a live worker is baking the order. The claim
+   dies with its worker's connection, so a killed worker blocks nobody.
+2. Start: ``QUEUED``/``BAKING`` → ``BAKING`` is committed (the status page shows it),
+   counting ``attempts`` and naming the ``baker``. A ``BAKING`` order found with its
+   claim free was abandoned: its last baker died, or its bake raised and waits for its
+   retry. So every attempt after the first follows an abandoned one, and an order that
+   has already started ``max_attempts`` bakes becomes ``FAILED`` instead: its worker
+   died every time (a killed worker never reaches Dramatiq's retry count). Duplicate
+   messages cannot add attempts while a bake is alive, so they never fail a healthy
+   order.
+3. Bake: in a transaction holding the order's row lock (``FOR UPDATE SKIP LOCKED``), and
+   only if the row still shows this attempt. The picture goes to a fixed path in shared
+   media, and ``BAKING`` → ``READY`` is the one commit point: before it nothing is
+   visible; after it, no message bakes again.
+4. Email: sent in a transaction holding the row lock, which commits ``notified_at`` once
    the mail server has the email. A second message finds the row locked or the email
    sent, and stops. A send that fails, is interrupted or whose worker dies commits
    nothing (the lock dies with the connection), so the retried or redelivered message
    sends it. Only a worker dying between the mail server taking the email and that
-   commit would send it twice. Every message ends with this step, whatever steps 1 and
-   2 did: a message redelivered after its worker died between ``READY`` and the email
+   commit would send it twice. Every message ends with this step, whatever steps 1-3
+   did: a message redelivered after its worker died between ``READY`` and the email
    still sends it.
+
+The trade-off of step 4: holding the row lock is what makes the email once-only, and the
+row stays locked for as long as the mail server takes (``EMAIL_TIMEOUT`` per SMTP
+operation, at most the job's time limit in all when a server hangs). Nothing that serves
+people waits for it: workers and the stuck-order sweep skip locked rows, and the admin
+actions lock with ``NOWAIT`` and tell staff the order is busy (``orders.services``). Only
+a worker recording its last retry's failure (``special_order_fail``) waits.
 
 The rows that decide what to do are read from the primary. The job's other reads may go
 to a replica that has the order (``jobs.middleware``), but a redelivered message can
@@ -39,11 +47,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -56,6 +66,10 @@ from orders.rendering import render_writing
 logger = logging.getLogger(__name__)
 Status = SpecialOrder.Status
 IN_THE_OVEN = [Status.QUEUED, Status.BAKING]
+# The bake claim's advisory lock is (CLAIM_CLASS, order id in 31 bits). Two orders whose
+# ids differ by a multiple of 2**31 share a claim: the second's message then stops as if
+# the first were its bake, and the stuck-order sweep sends its job again later.
+CLAIM_CLASS = 42_001
 
 
 def special_order_bake(*, order_id: int, baker: str, max_attempts: int) -> None:
@@ -70,11 +84,16 @@ def special_order_bake(*, order_id: int, baker: str, max_attempts: int) -> None:
         return
     if order.status in IN_THE_OVEN:
         picture = _picture_name(order.product_id)
-        attempt = _start(order_id=order_id, baker=baker, max_attempts=max_attempts)
-        if attempt is not None and _bake(order, attempt=attempt, picture=picture):
-            logger.info("order %s baked by %s", order.uuid, baker)
-        else:
-            logger.info("order %s is being baked by another worker, or is done", order.uuid)
+        with _bake_claim(order_id) as claimed:
+            attempt = (
+                _start(order_id=order_id, baker=baker, max_attempts=max_attempts)
+                if claimed
+                else None
+            )
+            if attempt is not None and _bake(order, attempt=attempt, picture=picture):
+                logger.info("order %s baked by %s", order.uuid, baker)
+            else:
+                logger.info("order %s is being baked by another worker, or is done", order.uuid)
     _notify_once(order_id=order_id)  # a no-op unless READY and not yet emailed
 
 
@@ -115,8 +134,28 @@ def _read_picture(name: str | None) -> bytes | None:
         return source.read()
 
 
+@contextmanager
+def _bake_claim(order_id: int) -> Iterator[bool]:
+    """Step 1: hold the order's bake claim for the ``with`` block; yields False, holding
+    nothing, when another live worker holds it."""
+    key = (CLAIM_CLASS, order_id & 0x7FFF_FFFF)
+    primary = connections[PRIMARY]
+    with primary.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        claimed = bool(cursor.fetchone()[0])
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            try:
+                with primary.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            except DatabaseError:
+                primary.close()  # a broken connection: closing it is what frees the claim
+
+
 def _start(*, order_id: int, baker: str, max_attempts: int) -> int | None:
-    """Step 1: commit ``BAKING`` and return this attempt's number; None when another
+    """Step 2: commit ``BAKING`` and return this attempt's number; None when another
     worker holds the order, it is done, or it has used up its attempts (then FAILED)."""
     with transaction.atomic():
         order = (
@@ -142,7 +181,7 @@ def _start(*, order_id: int, baker: str, max_attempts: int) -> int | None:
 
 
 def _bake(order: SpecialOrder, *, attempt: int, picture: str | None) -> bool:
-    """Step 2: render, store and commit ``READY`` under the row lock; False if the order
+    """Step 3: render, store and commit ``READY`` under the row lock; False if the order
     is locked by another worker, no longer ``BAKING``, or started again since ``attempt``."""
     with transaction.atomic():
         locked = (
@@ -166,7 +205,7 @@ def _bake(order: SpecialOrder, *, attempt: int, picture: str | None) -> bool:
 
 
 def _notify_once(*, order_id: int) -> None:
-    """Step 3: email the customer of a ``READY`` order unless it was emailed or another
+    """Step 4: email the customer of a ``READY`` order unless it was emailed or another
     worker is emailing it right now."""
     with transaction.atomic():
         order = (

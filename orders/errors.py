@@ -9,3 +9,7 @@ class OrdersError(ShopError):
 
 class ProductUnavailableError(OrdersError):
     """The product was deleted or unpublished before the order could be recorded."""
+
+
+class OrderBusyError(OrdersError):
+    """A worker holds the order right now (baking it or emailing its customer)."""

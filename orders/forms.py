@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from uuid import UUID, uuid4, uuid5
 
 from django import forms
 from django.utils import timezone
@@ -28,6 +29,30 @@ class SpecialOrderForm(forms.Form):
         max_length=SpecialOrder._meta.get_field("customer_email").max_length,  # 254, not 320
         help_text="We write to you when your cake is ready.",
     )
+    # A fresh random token in every form page: the same form sent again (a double
+    # click, or a retry after an error) is one order (``idempotency_key``).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def blank(cls, *, product: str = "") -> "SpecialOrderForm":
+        """An empty form for a new order, with its own token."""
+        return cls(initial={"product": product, "token": uuid4()})
+
+    def idempotency_key(self) -> UUID | None:
+        """The form's token and what was ordered, as one key (None without a token).
+
+        The same form sent again gives the same key, so the order placed by the first
+        send is returned; a form edited before it is sent again is a new order.
+        """
+        token = self.cleaned_data.get("token")
+        if token is None:
+            return None
+        data = self.cleaned_data
+        ordered = (
+            f"{data['product'].pk}\n{data['writing']}\n{data['pickup_date']:%Y-%m-%d}\n"
+            f"{data['email']}"
+        )
+        return uuid5(token, ordered)
 
     def clean_product(self) -> Product:
         slug = self.cleaned_data["product"]

@@ -44,6 +44,23 @@ class SpecialOrder(models.Model):
     notification_error = models.TextField(
         blank=True, default="", db_default="", help_text="Ready email failed: why."
     )
+    # The order's last job in the outbox (``orders.services``): the stuck-order sweep
+    # measures "no progress" from when that job reached the broker, and never sends
+    # again while it still waits in the outbox. Null for orders placed by the release
+    # before this column, and once the relay prunes the job (a week after it was sent).
+    job = models.ForeignKey(
+        "jobs.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The order's last baking job (in the outbox until it is sent).",
+    )
+    # The order form's token and what was ordered (``orders.forms``): the same form
+    # sent twice, e.g. again after an error that left the first try unconfirmed, returns
+    # this order instead of placing a second one.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,30 +1,46 @@
 """Writes of special orders."""
 
 from datetime import date
+from uuid import UUID
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
+from jobs.models import OutboxMessage
 from jobs.outbox import outbox_enqueue
 from orders.actors import STUCK_AFTER, bake_special_order
-from orders.errors import ProductUnavailableError
+from orders.errors import OrderBusyError, ProductUnavailableError
 from orders.models import SpecialOrder
 
 Status = SpecialOrder.Status
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for FOR UPDATE NOWAIT on a locked row
 
 
 @transaction.atomic
 def special_order_place(
-    *, product: Product, writing: str, pickup_date: date, customer_email: str
+    *,
+    product: Product,
+    writing: str,
+    pickup_date: date,
+    customer_email: str,
+    idempotency_key: UUID | None = None,
 ) -> SpecialOrder:
     """Record a special order as QUEUED together with its baking job (one transaction).
 
     The job reaches the broker right after commit, or later through the outbox relay if
     the broker is down: a placed order is never lost, only delayed. Raises
     ``ProductUnavailableError`` when ``product`` is no longer published on the primary.
+
+    An order placed before with the same ``idempotency_key`` is returned as it is, with
+    no second order or job: a shopper who could not tell whether the first try went
+    through (an error during its commit) can simply try again.
     """
+    if idempotency_key is not None:
+        placed = SpecialOrder.objects.filter(idempotency_key=idempotency_key).first()
+        if placed is not None:
+            return placed
     # The form found the product on a replica, which may not have replayed its deletion
     # or unpublishing yet. Checked again on the primary, and locked until this commits,
     # so it can be neither until the order holds it (concurrent orders for the same
@@ -34,19 +50,30 @@ def special_order_place(
     )
     if current is None:
         raise ProductUnavailableError(f"{product.name} can no longer be ordered.")
-    order = SpecialOrder.objects.create(
-        product=current,
-        writing=writing,
-        pickup_date=pickup_date,
-        customer_email=customer_email,
-    )
-    outbox_enqueue(actor=bake_special_order, args=(order.pk,))
+    fields = {
+        "product": current,
+        "writing": writing,
+        "pickup_date": pickup_date,
+        "customer_email": customer_email,
+    }
+    if idempotency_key is None:
+        order, created = SpecialOrder.objects.create(**fields), True
+    else:  # a twin sent at the same moment waits for this commit, then gets this order
+        order, created = SpecialOrder.objects.get_or_create(
+            idempotency_key=idempotency_key, defaults=fields
+        )
+    if created:
+        order.job = _queue_job(order.pk)
     return order
 
 
 def special_order_retry(*, order_id: int) -> bool:
     """Queue a FAILED or stuck order again (staff, from the admin); False if it is
-    neither. The order starts over: its ``attempts`` count from zero again."""
+    neither. The order starts over: its ``attempts`` count from zero again.
+
+    Raises ``OrderBusyError`` at once, instead of waiting, while a worker holds the order
+    (baking it, or waiting for the mail server to take its email).
+    """
     return _send_job_again(
         order_id=order_id,
         when=Q(status=Status.FAILED) | _stuck(),
@@ -60,7 +87,8 @@ def special_order_email_again(*, order_id: int) -> bool:
     """Email the customer of a READY order again (staff, from the admin), e.g. after the
     email failed on every retry; False if the order is not READY.
 
-    The order's job is sent again: on a READY order it only emails, once.
+    The order's job is sent again: on a READY order it only emails, once. Raises
+    ``OrderBusyError`` at once while a worker holds the order (e.g. emailing it).
     """
     return _send_job_again(
         order_id=order_id, when=Q(status=Status.READY), notified_at=None, notification_error=""
@@ -70,37 +98,66 @@ def special_order_email_again(*, order_id: int) -> bool:
 def special_orders_resend_stuck(*, limit: int = 100) -> int:
     """Send the job of every stuck order again; return how many (the periodic sweep).
 
-    Stuck: ``QUEUED`` or ``BAKING`` with no progress for ``STUCK_AFTER``, longer than
-    all of a job's attempts can take, so its job is lost (dead-lettered while the
-    database was down, say). The job is idempotent, so one that was only slow costs a
-    message that finds nothing to do. Each order sent again counts as progress, so it is
-    sent again at most once per ``STUCK_AFTER``; its ``attempts`` keep counting, so an
-    order that can never be baked ends ``FAILED``. Safe to run in several processes at
-    once: rows being sent by another are skipped.
+    Stuck: ``QUEUED`` or ``BAKING``, and its last job reached the broker more than
+    ``STUCK_AFTER`` ago, longer than all of a job's attempts can take, so that job is
+    lost (dead-lettered while the database was down, say). "No progress" is counted from
+    that send, not from the order's last change: an order whose job still waits in the
+    outbox (the broker is down) is never stuck, however long it waits, since the relay
+    sends that job once the broker is back. Each job sent again is the order's new last
+    job, so an order is sent again at most once per ``STUCK_AFTER``. One that was only
+    slow (behind a long queue) gets a second message, which finds it baked or being
+    baked and does nothing: a duplicate never counts as a bake (``orders.baking``).
+
+    Safe to run in several processes at once: rows locked by another are skipped.
     """
     with transaction.atomic():
         stuck = list(
-            SpecialOrder.objects.select_for_update(skip_locked=True)
+            SpecialOrder.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_stuck())
-            .order_by("updated_at")
+            .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        SpecialOrder.objects.filter(pk__in=stuck).update(updated_at=timezone.now())
         for order_id in stuck:
-            outbox_enqueue(actor=bake_special_order, args=(order_id,))
+            _queue_job(order_id)
     return len(stuck)
 
 
 def _stuck() -> Q:
-    return Q(status__in=[Status.QUEUED, Status.BAKING], updated_at__lt=timezone.now() - STUCK_AFTER)
+    cutoff = timezone.now() - STUCK_AFTER
+    sent_long_ago = Q(job__sent_at__lt=cutoff)
+    # No job on record: placed by the release before ``SpecialOrder.job``, or its job was
+    # pruned a week after it was sent. Counted from the order's last change.
+    no_job = Q(job__isnull=True, updated_at__lt=cutoff)
+    return Q(status__in=[Status.QUEUED, Status.BAKING]) & (sent_long_ago | no_job)
+
+
+def _queue_job(order_id: int) -> OutboxMessage:
+    """Record the order's baking job in the open transaction, as the order's last job."""
+    job = outbox_enqueue(actor=bake_special_order, args=(order_id,))
+    SpecialOrder.objects.filter(pk=order_id).update(job=job, updated_at=timezone.now())
+    return job
 
 
 @transaction.atomic
 def _send_job_again(*, order_id: int, when: Q, **changes: object) -> bool:
-    """Apply ``changes`` to the order if it matches ``when``, and queue its job again."""
-    changed = SpecialOrder.objects.filter(when, pk=order_id).update(
-        **changes, updated_at=timezone.now()
-    )
-    if changed:
-        outbox_enqueue(actor=bake_special_order, args=(order_id,))
-    return bool(changed)
+    """Apply ``changes`` to the order if it matches ``when``, and queue its job again.
+
+    The row is locked with NOWAIT: a worker holds it while it bakes the order or while
+    the mail server takes its email (``orders.baking``), which can take up to the job's
+    time limit; staff are told the order is busy instead of their request hanging.
+    """
+    try:
+        matched = list(
+            SpecialOrder.objects.select_for_update(nowait=True, of=("self",))
+            .filter(when, pk=order_id)
+            .values_list("pk", flat=True)
+        )
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise OrderBusyError(f"order {order_id} is being baked or emailed") from error
+        raise
+    if not matched:
+        return False
+    SpecialOrder.objects.filter(pk=order_id).update(**changes)
+    _queue_job(order_id)
+    return True

@@ -14,8 +14,12 @@ from orders.forms import SpecialOrderForm
 from orders.ratelimit import retry_after_if_limited
 
 logger = logging.getLogger(__name__)
-NOT_RECORDED = (
-    "We could not record your order just now, so it was not placed. Please try again in a minute."
+# A database error can come from the commit itself, after which the order may or may not
+# be recorded: say only what we know. Sending the form again is safe (its token).
+NOT_CONFIRMED = (
+    "We could not confirm your order just now: it may not have been placed. Please send "
+    "this form again in a minute. If the first try did go through, you get that order, "
+    "not a second one."
 )
 
 
@@ -32,21 +36,23 @@ def special_order_new(request: HttpRequest) -> HttpResponse:
                     writing=form.cleaned_data["writing"],
                     pickup_date=form.cleaned_data["pickup_date"],
                     customer_email=form.cleaned_data["email"],
+                    idempotency_key=form.idempotency_key(),
                 )
             except ProductUnavailableError as error:
                 form.add_error("product", str(error))
             except DatabaseError:
-                # The order and its job roll back together: say plainly that nothing was
-                # placed (the shopper's input is kept) rather than an error page.
-                logger.exception("special order not recorded")
-                form.add_error(None, NOT_RECORDED)
+                # The order and its job commit or roll back together, but an error while
+                # committing leaves it open which: the form comes back with the shopper's
+                # input and its token, so sending it again cannot place a second order.
+                logger.exception("special order not confirmed")
+                form.add_error(None, NOT_CONFIRMED)
                 response = _form_page(request, form, status=503)
                 response["Retry-After"] = "60"
                 return response
             else:
                 return redirect(order.get_absolute_url())
         return _form_page(request, form, status=400)
-    form = SpecialOrderForm(initial={"product": request.GET.get("product", "")})
+    form = SpecialOrderForm.blank(product=request.GET.get("product", ""))
     return _form_page(request, form)
 
 

@@ -31,8 +31,20 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
+def _every_breaker_closed():
+    """Each test starts with every service believed up: the cache, each replica, the broker.
+
+    A failure seen by an earlier test (a replica alias pointed at a closed port, a cache
+    made unreachable) would otherwise skip that service in this one for its pause.
+    """
+    from config.breaker import breakers_reset
+
+    breakers_reset()
+
+
+@pytest.fixture(autouse=True)
 def _empty_test_cache():
-    """Each test starts with no cached pages, and with the cache believed up.
+    """Each test starts with no cached pages.
 
     Only the test run's own keys (prefix ``test``, see settings.test) are deleted; the cluster's
     entries on the same Redis stay. Needed because writes in a rolled-back test
@@ -40,11 +52,7 @@ def _empty_test_cache():
     """
     from django.core.cache import caches
 
-    from config import redis_guard
-
-    redis_guard._down_until = 0.0
     caches["default"].delete_pattern("*")
-    yield
 
 
 @pytest.fixture(autouse=True)

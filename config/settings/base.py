@@ -133,10 +133,14 @@ CACHES = {
 }
 # After a cache failure, pages come from the database for this long before Redis is retried.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
-# Cached product pages live this long unless a write drops them first; a missing hot
-# page is rebuilt by one process while the others wait up to this long for it.
+# Cached product pages live this long unless a write drops them first.
 PRODUCT_PAGE_CACHE_SECONDS = env.int("PRODUCT_PAGE_CACHE_SECONDS", default=24 * 3600)
-PRODUCT_PAGE_REBUILD_WAIT_SECONDS = env.float("PRODUCT_PAGE_REBUILD_WAIT_SECONDS", default=2.0)
+# A missing entry (product page or listing) is rebuilt by one process while the others
+# wait up to this long for it. The old name, PRODUCT_PAGE_REBUILD_WAIT_SECONDS, is still read.
+CACHE_REBUILD_WAIT_SECONDS = env.float(
+    "CACHE_REBUILD_WAIT_SECONDS",
+    default=env.float("PRODUCT_PAGE_REBUILD_WAIT_SECONDS", default=2.0),
+)
 # Cached queries (category listings) expire after this, if no write moved them first.
 QUERY_CACHE_SECONDS = env.int("QUERY_CACHE_SECONDS", default=3600)
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -249,7 +253,8 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="bakery@localhost"
 SHOP_PUBLIC_URL = env(
     "SHOP_PUBLIC_URL", default=env("SHOP_LB_URL", default="http://localhost:8000")
 )
-# Extra sections of /healthz: name -> function returning a JSON-ready dict.
+# Extra sections of /healthz: name -> function returning a JSON-ready dict. They may read
+# the primary database; while it is unavailable they are reported as skipped.
 HEALTHZ_SECTIONS = {
     "orders": "orders.selectors.special_order_queue_figures",
     "jobs": "jobs.selectors.job_queue_figures",

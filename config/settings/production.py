@@ -9,11 +9,9 @@ CLUSTER_MODE = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Health checks go to each clone over plain HTTP: config.middleware.HealthCheckMiddleware
-# answers GET /healthz before the redirect (and before host validation); the exemption
-# keeps the URL itself plain HTTP for a project that leaves that middleware out.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# answers /healthz before this redirect (and before host validation).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

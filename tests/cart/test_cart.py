@@ -98,23 +98,82 @@ def test_every_cart_answer_in_json_has_the_same_shape(client, product):
     assert _json_post(client, f"/cart/remove/{product.slug}/").json() == {"count": 0, "items": []}
 
 
+def _gone(product: Product, how: str) -> None:
+    if how == "unpublished":
+        Product.objects.filter(pk=product.pk).update(published=False)
+    else:
+        product.delete()
+
+
 @pytest.mark.parametrize("gone", ["unpublished", "deleted"])
-def test_a_product_no_longer_for_sale_leaves_the_count_and_frees_its_line(
+def test_the_cart_page_drops_a_product_no_longer_for_sale_and_the_count_follows(
+    client, product, gone
+):
+    hidden = ProductFactory()
+    client.post(f"/cart/add/{hidden.slug}/", {"quantity": "3"})
+    client.post(f"/cart/add/{product.slug}/")
+    _gone(hidden, gone)
+    assert _cart(client)["count"] == 4  # the header reads the session only, until...
+
+    page = client.get("/cart/").text  # ...the cart page shows what is for sale
+
+    assert hidden.slug not in page and product.name in page
+    assert _cart(client) == {"count": 1, "items": [{"slug": product.slug, "quantity": 1}]}
+    assert hidden.slug not in client.session["cart"]  # pruned from the session itself
+
+
+@pytest.mark.parametrize("gone", ["unpublished", "deleted"])
+def test_adding_drops_a_product_no_longer_for_sale_and_frees_its_line(
     client, product, monkeypatch, gone
 ):
     monkeypatch.setattr(session_cart, "MAX_LINES", 2)
     hidden, other = ProductFactory(), ProductFactory()
     client.post(f"/cart/add/{hidden.slug}/", {"quantity": "3"})
     client.post(f"/cart/add/{product.slug}/")
-    if gone == "unpublished":
-        Product.objects.filter(pk=hidden.pk).update(published=False)
-    else:
-        hidden.delete()
+    _gone(hidden, gone)
 
-    assert _cart(client) == {"count": 1, "items": [{"slug": product.slug, "quantity": 1}]}
-    assert _json_post(client, f"/cart/add/{other.slug}/").status_code == 200  # within 2 lines
-    assert _cart(client)["count"] == 2
-    assert hidden.slug not in client.session["cart"]  # pruned from the session itself
+    added = _json_post(client, f"/cart/add/{other.slug}/")  # within 2 lines once pruned
+
+    assert added.status_code == 200
+    expected = {
+        "count": 2,
+        "items": [{"slug": product.slug, "quantity": 1}, {"slug": other.slug, "quantity": 1}],
+    }
+    assert added.json() == expected == _cart(client)
+
+
+def test_removing_drops_a_product_no_longer_for_sale_too(client, product):
+    hidden, other = ProductFactory(), ProductFactory()
+    for slug in (hidden.slug, product.slug, other.slug):
+        client.post(f"/cart/add/{slug}/")
+    _gone(hidden, "unpublished")
+
+    removed = _json_post(client, f"/cart/remove/{other.slug}/").json()
+
+    assert removed == {"count": 1, "items": [{"slug": product.slug, "quantity": 1}]}
+    assert removed == _cart(client)
+
+
+def test_the_header_count_runs_no_sql(client, product, django_assert_num_queries):
+    client.post(f"/cart/add/{product.slug}/", {"quantity": "2"})
+    _gone(product, "unpublished")  # nothing to prune here: that is the cart page's job
+
+    with django_assert_num_queries(0):
+        response = client.get("/cart.json")
+
+    assert response.json() == {"count": 2, "items": [{"slug": product.slug, "quantity": 2}]}
+
+
+def test_checking_a_cart_costs_one_plain_query_without_prices(
+    client, product, django_assert_num_queries
+):
+    client.post(f"/cart/add/{product.slug}/")
+
+    with django_assert_num_queries(1) as captured:
+        client.post(f"/cart/add/{product.slug}/", HTTP_ACCEPT="application/json")
+
+    [query] = captured.captured_queries
+    assert "catalog_price" not in query["sql"]
 
 
 def test_a_full_cart_refuses_another_product_clearly(client, monkeypatch):

@@ -61,13 +61,30 @@ def read_once(*watched: str) -> str:
 
 
 @contextmanager
+def probes_on(*aliases: str) -> Iterator[list[str]]:
+    """The replica probes (``config.replica_health``) run on ``aliases`` in the block."""
+    with ExitStack() as stack:
+        captured = [
+            stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in aliases
+        ]
+        probes: list[str] = []
+        yield probes
+    probes += [
+        query["sql"]
+        for queries in captured
+        for query in queries.captured_queries
+        if "pg_last_wal_replay_lsn" in query["sql"]
+    ]
+
+
+@contextmanager
 def extra_replica(alias: str, **overrides: object) -> Iterator[None]:
     """Add replica ``alias``: a connection like ``replica``'s, with ``overrides``.
 
     The way ``REPLICA_DATABASE_URL=url1,url2`` adds ``replica2``. The connection is
     handed to Django's handler directly instead of through ``DATABASES``, which Django's
     test case reads once, when the test starts. Name an alias that fails apart from
-    the others: its cool-down outlives the test.
+    the others: its cool-down outlives the block (until the next test).
     """
     replica = connections["replica"]
     connections[alias] = type(replica)({**replica.settings_dict, **overrides}, alias)

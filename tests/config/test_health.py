@@ -1,11 +1,36 @@
 """``/healthz``: what a clone reports, when it is unhealthy, and who can ask it."""
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from django.db import connections
 
 from config import health
-from tests.config.replicas import closed_port, extra_replica
+from config.databases import PRIMARY
+from tests.config.replicas import closed_port, extra_replica, silent_port
 
 pytestmark = pytest.mark.django_db(databases=["default", "replica"])
+
+
+@contextmanager
+def primary_hung(connect_timeout: int) -> Iterator[None]:
+    """The primary's alias points at a server that never answers, for the block.
+
+    The connection is swapped in Django's handler, as ``extra_replica`` adds one; the
+    test's own connection (and its transaction) is put back afterwards.
+    """
+    primary = connections[PRIMARY]
+    options = {**primary.settings_dict["OPTIONS"], "connect_timeout": connect_timeout}
+    with silent_port() as port:
+        hung = {**primary.settings_dict, "HOST": "127.0.0.1", "PORT": port, "OPTIONS": options}
+        connections[PRIMARY] = type(primary)(hung, PRIMARY)
+        try:
+            yield
+        finally:
+            connections[PRIMARY].close()
+            connections[PRIMARY] = primary
 
 
 def test_healthz_reports_identity_and_every_service(client, settings):
@@ -43,6 +68,26 @@ def test_healthz_is_503_when_the_primary_is_a_standby(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["ok"] is False
+
+
+def test_a_hung_primary_answers_503_within_one_connect_timeout(client, settings):
+    """The figures of ``HEALTHZ_SECTIONS`` read the primary: each would wait again."""
+    assert settings.HEALTHZ_SECTIONS  # else this test proves nothing
+    timeout = 2  # libpq's shortest
+
+    started = time.monotonic()
+    with primary_hung(connect_timeout=timeout):
+        response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+
+    body = response.json()
+    assert response.status_code == 503
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+    assert {name: body[name] for name in settings.HEALTHZ_SECTIONS} == {
+        name: {"ok": False, "skipped": "database unavailable"} for name in settings.HEALTHZ_SECTIONS
+    }
+    assert body["checks"]["sessions"] == {"ok": True}  # the rest is still reported
+    assert elapsed < 2 * timeout  # one wait for the primary, not one per section
 
 
 def test_healthz_reports_a_failure_without_addresses_users_or_passwords(client, caplog):
@@ -85,5 +130,10 @@ def test_a_clone_answers_a_health_check_sent_to_its_own_address(client, settings
     assert {r["X-Clone"] for r in (page, redirected)} == {settings.CLONE_NAME}
 
 
-def test_healthz_refuses_other_methods(client):
-    assert client.post("/healthz").status_code == 405
+def test_healthz_refuses_other_methods_whatever_the_host(client, settings):
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+
+    for host in ("shop.example.com", "10.0.0.5:8001"):
+        refused = client.post("/healthz", HTTP_HOST=host)
+        assert refused.status_code == 405
+        assert refused["Allow"] == "GET, HEAD"

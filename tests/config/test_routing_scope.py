@@ -8,8 +8,10 @@ write inside the inner scope must still give the request its read-your-writes co
 import pytest
 from django.db import connections
 
+from catalog.models import Product
 from config.databases import PRIMARY
 from config.read_routing import current_scope, note_writes, reading_after, routing_scope
+from tests.config.replicas import probes_on, replicated_product
 from tests.factories import ProductFactory
 
 
@@ -41,3 +43,27 @@ def test_a_write_inside_an_inner_scope_counts_for_the_outer_one():
         assert outer.wrote
         assert current_scope() is outer
     assert current_scope() is None
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_an_inner_scope_reads_the_primary_once_the_outer_one_does_without_a_probe():
+    replicated_product()
+    with routing_scope(required_lsn=2**62) as outer:  # a write the replica has not seen
+        assert Product.objects.exists()
+        with probes_on("replica") as probes, reading_after(None) as inner:
+            assert Product.objects.exists()
+
+    assert (outer.read_alias, outer.reason) == (PRIMARY, "sticky")
+    assert inner.read_alias == PRIMARY
+    assert probes == []
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_a_pinned_inner_scope_reads_the_primary_though_the_outer_one_reads_a_replica():
+    replicated_product()
+    with routing_scope() as outer:
+        assert Product.objects.exists()
+        with routing_scope(pin_primary=True) as inner:
+            assert Product.objects.exists()
+
+    assert (outer.read_alias, inner.read_alias, inner.reason) == ("replica", PRIMARY, "pinned")

@@ -16,8 +16,20 @@ import logging
 import pytest
 from django.db import connections
 
+from catalog.models import Product
+from config.lsn import primary_current_lsn
+from config.read_routing import reading_after, routing_scope
 from config.replica_health import replica_is_cooling_down
-from tests.config.replicas import closed_port, extra_replica, read_once, replicated_product
+from tests.cluster import wait_for
+from tests.config.replicas import (
+    closed_port,
+    extra_replica,
+    probes_on,
+    read_once,
+    replica_has,
+    replicated_product,
+)
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -59,3 +71,32 @@ def test_a_server_that_is_not_a_replica_is_never_read_from(caplog):
     warnings = _warnings_about(caplog, "replica_is_primary")
     assert len(warnings) == 1, warnings
     assert "is not a replica" in warnings[0]
+
+
+def test_an_inner_scope_reads_the_replica_the_outer_one_chose_without_probing_again():
+    """Not a second random pick, which could be an older replica than the first."""
+    replicated_product()
+    written = primary_current_lsn()
+    wait_for(lambda: replica_has(written), timeout=10, what="replica catch-up")
+    with extra_replica("replica2"):
+        for _ in range(10):
+            with routing_scope() as outer:
+                assert Product.objects.exists()
+                with probes_on("replica", "replica2") as probes, reading_after(written) as inner:
+                    assert Product.objects.exists()
+
+            assert outer.read_alias in {"replica", "replica2"}
+            assert inner.read_alias == outer.read_alias
+            assert probes == []
+
+
+def test_an_inner_scope_waiting_for_a_later_write_than_the_outer_one_saw_probes_again():
+    replicated_product()
+    with extra_replica("replica2"), routing_scope() as outer:
+        assert Product.objects.exists()
+        ProductFactory()  # committed after the outer scope chose its replica
+        with probes_on("replica", "replica2") as probes, reading_after(primary_current_lsn()):
+            assert Product.objects.exists()
+
+    assert outer.read_alias in {"replica", "replica2"}
+    assert probes  # the outer choice does not prove the replica has that write

@@ -14,10 +14,11 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from config.lsn import Lsn, lsn_format, primary_current_lsn
-from config.read_routing import RoutingScope, current_scope, note_writes, reading_after
+from config.read_routing import RoutingScope, current_scope, note_writes
 from jobs.middleware import ReadAfterSenderCommit
 from jobs.models import OutboxMessage
 from tests.cluster import wait_for
+from tests.config.replicas import replica_has
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -38,16 +39,10 @@ def _job(lsn: Lsn) -> Iterator[RoutingScope]:
         middleware.after_process_message(None, message, result=None)
 
 
-def _replica_has(lsn: Lsn) -> bool:
-    with reading_after(lsn) as scope:
-        OutboxMessage.objects.exists()
-        return scope.read_alias == "replica"
-
-
 def _replicated_row() -> tuple[OutboxMessage, Lsn]:
     row = OutboxMessage.objects.create(actor_name="a", queue_name="q")
     lsn = primary_current_lsn()
-    wait_for(lambda: _replica_has(lsn), timeout=10, what="replica catch-up")
+    wait_for(lambda: replica_has(lsn), timeout=10, what="replica catch-up")
     return row, lsn
 
 

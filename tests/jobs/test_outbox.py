@@ -11,9 +11,9 @@ import pytest
 from django.db import OperationalError, transaction
 from dramatiq.brokers.redis import RedisBroker
 
+from config.breaker import Breaker
 from config.lsn import lsn_parse
 from jobs import outbox
-from jobs.breaker import Breaker
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 from jobs.selectors import job_queue_figures

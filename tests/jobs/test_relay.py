@@ -104,3 +104,19 @@ def test_the_relay_runs_each_sweep_on_its_interval_and_outlives_a_failing_one(ru
     assert caplog.records[0].getMessage() == (
         "sweep 'failing' failed, next try in 0s: OperationalError: could not connect to server"
     )
+
+
+def test_no_sweep_runs_while_the_broker_or_the_database_is_down(run_relay):
+    SWEPT.clear()
+    sweeps.sweep_register(name="always", path=f"{__name__}.sweep_counting", every_seconds=0)
+
+    run_relay(
+        [
+            BrokerUnavailableError("broker refused job 1"),
+            BrokerUnavailableError("broker refused job 1"),
+            OperationalError("could not connect to server"),
+            3,  # back: the jobs that waited are sent, then the sweeps run
+        ]
+    )
+
+    assert SWEPT == ["counted"]

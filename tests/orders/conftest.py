@@ -3,7 +3,8 @@
 Cluster tests place orders through nginx like a browser and watch them through
 ``status.json``; what a shopper cannot see (bake attempts, which worker baked) they read
 from the cluster's own database, and emails from the cluster's mail directory
-(``DJANGO_EMAIL_FILE_PATH``, Django's file backend).
+(``DJANGO_EMAIL_FILE_PATH``, Django's file backend). In-process tests never rely on the
+cluster's workers: the jobs they commit go to the test run's own broker namespace.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from ipaddress import IPv6Address
 from pathlib import Path
@@ -20,16 +25,44 @@ import dramatiq
 import psycopg
 import pytest
 import requests
+from django.db import connection, connections
 from django.utils import timezone
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
+from redis.exceptions import RedisError
 
-from orders.actors import bake_special_order
+from orders import baking
+from orders.actors import MAX_ATTEMPTS, bake_special_order
 from orders.models import SpecialOrder
 from tests.cluster import wait_for
 from tests.deploy.helpers import CHECKOUT, new_session
 
 NEW = "/orders/special/new/"
 DOCUMENTATION_PREFIX = 0x2001_0DB8 << 96
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_broker_namespace_emptied() -> Iterator[None]:
+    """Jobs committed by in-process tests (the outbox's fast path, the relay's tests,
+    catalog invalidations) wait under the test run's own broker namespace
+    (``config.settings.test``), where no worker ever takes them: emptied at the start and
+    the end of a run, so they do not pile up run after run."""
+    _empty_test_broker_namespace()
+    yield
+    _empty_test_broker_namespace()
+
+
+def _empty_test_broker_namespace() -> None:
+    broker = dramatiq.get_broker()
+    if not isinstance(broker, RedisBroker):
+        return
+    assert broker.namespace.startswith("test-"), f"{broker.namespace!r} is not the tests'"
+    try:
+        keys = list(broker.client.scan_iter(match=f"{broker.namespace}:*", count=1000))
+        if keys:
+            broker.client.delete(*keys)
+    except RedisError as error:  # e.g. a fault drill has the broker stopped
+        print(f"test broker namespace not emptied: {error}")
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +85,63 @@ def run_actor(order: SpecialOrder, *, retries: int) -> None:
         bake_special_order.fn(order.pk)
     finally:
         CurrentMessage().after_process_message(None, message)
+
+
+@dataclass
+class PausedWorker:
+    """The first worker of ``worker_paused_in``, paused; its connection's backend pid."""
+
+    backend_pid: int
+    resume: threading.Event
+    thread: threading.Thread
+
+    def let_it_finish(self) -> None:
+        self.resume.set()
+        self.thread.join(30)
+
+
+@contextmanager
+def worker_paused_in(
+    monkeypatch: pytest.MonkeyPatch, step: str, order: SpecialOrder, *, dies: bool = False
+) -> Iterator[PausedWorker]:
+    """A worker thread ("worker-1/1", a database connection of its own) delivering
+    ``order``'s message, paused where it calls ``orders.baking.<step>`` until resumed; then
+    it carries on, or with ``dies`` fails as a worker that is gone. Other threads call
+    ``step`` as usual. Needs ``transaction=True``: the threads' rows must be committed."""
+    original, backend = getattr(baking, step), []
+    paused, resume = threading.Event(), threading.Event()
+
+    def pauses_in_the_first_worker(*args, **kwargs):
+        if threading.current_thread() is not worker:
+            return original(*args, **kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend.append(cursor.fetchone()[0])
+        paused.set()
+        resume.wait(30)
+        if dies:
+            raise ConnectionResetError("the worker is gone")
+        return original(*args, **kwargs)
+
+    def first_worker() -> None:
+        try:
+            baking.special_order_bake(
+                order_id=order.pk, baker="worker-1/1", max_attempts=MAX_ATTEMPTS
+            )
+        except Exception:  # noqa: BLE001, S110  (its connection was cut: it is "dead")
+            pass
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(baking, step, pauses_in_the_first_worker)
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        assert paused.wait(10), f"the first worker never reached {step}"
+        yield PausedWorker(backend[0], resume, worker)
+    finally:
+        resume.set()
+        worker.join(30)
 
 
 def cluster_env() -> dict[str, str]:

@@ -229,8 +229,10 @@ def test_an_order_whose_worker_dies_on_every_bake_ends_failed_not_baked_forever(
     assert not mail.outbox
 
 
-def test_a_duplicate_starting_between_start_and_bake_takes_over_the_bake():
-    # No lock is held between step 1 (start) and step 2 (bake) of ``orders.baking``.
+def test_a_bake_started_again_since_its_own_start_stops_and_leaves_it_to_the_later_one():
+    # The second line of defence behind the bake claim (which keeps a second message from
+    # starting a bake that is alive, tests/orders/test_duplicate_messages.py): step 3 of
+    # ``orders.baking`` bakes only the attempt the row shows.
     order = SpecialOrderFactory()
     first = baking._start(order_id=order.pk, baker="worker-1/1", max_attempts=MAX_ATTEMPTS)
     second = baking._start(order_id=order.pk, baker="worker-2/2", max_attempts=MAX_ATTEMPTS)

@@ -7,20 +7,18 @@ message. These tests commit (``transaction=True``) and make the replica apply WA
 late, then run the job as a worker thread would: inside the middleware.
 """
 
-from collections.abc import Iterator
-
 import dramatiq
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from config.lsn import Lsn, lsn_format, primary_current_lsn
-from config.read_routing import reading_after
 from jobs.middleware import ReadAfterSenderCommit
 from orders import baking
 from orders.actors import MAX_ATTEMPTS
 from orders.models import SpecialOrder
-from tests.cluster import deploy, wait_for
+from tests.cluster import wait_for
+from tests.config.replicas import replica_has
 from tests.factories import SpecialOrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -32,24 +30,15 @@ def _public_url(settings):
     settings.SHOP_PUBLIC_URL = "https://shop.example"
 
 
-def _replica_has(lsn: Lsn) -> bool:
-    with reading_after(lsn) as scope:
-        SpecialOrder.objects.exists()
-        return scope.read_alias == "replica"
-
-
 @pytest.fixture
-def placed() -> Iterator[tuple[SpecialOrder, Lsn]]:
+def placed(request: pytest.FixtureRequest) -> tuple[SpecialOrder, Lsn]:
     """A QUEUED order the replica has, and the LSN its message carries; from then on the
-    replica applies WAL 2 s late."""
+    replica applies WAL 2 s late (``delayed_replica``)."""
     order = SpecialOrderFactory()
     lsn = primary_current_lsn()
-    wait_for(lambda: _replica_has(lsn), timeout=10, what="replica catch-up")
-    deploy("replica-delay", "2")
-    try:
-        yield order, lsn
-    finally:
-        deploy("replica-delay", "0")
+    wait_for(lambda: replica_has(lsn), timeout=10, what="replica catch-up")
+    request.getfixturevalue("delayed_replica")  # only now: the order must be there first
+    return order, lsn
 
 
 def _deliver(order: SpecialOrder, lsn: Lsn) -> SpecialOrder:

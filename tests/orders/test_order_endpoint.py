@@ -1,13 +1,16 @@
-"""The order endpoint: invalid input makes no order and no job; each client is rate-limited."""
+"""The order endpoint: invalid input makes no order and no job; the same form sent twice
+is one order; each client is rate-limited."""
 
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import RequestFactory
 
 from jobs.models import OutboxMessage
+from orders import services
 from orders.models import SpecialOrder
 from orders.ratelimit import client_address, client_key
 from tests.config.replicas import replicated_product
@@ -68,7 +71,7 @@ def outbox_refuses_rows() -> Iterator[None]:
 
 # Really committed or really rolled back; the form reads the product from the replica.
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
-def test_an_order_whose_job_cannot_be_recorded_is_not_placed_and_the_shopper_is_told(
+def test_an_order_whose_job_cannot_be_recorded_is_not_placed_and_the_shopper_may_retry(
     client, outbox_refuses_rows
 ):
     product = replicated_product()
@@ -80,8 +83,68 @@ def test_an_order_whose_job_cannot_be_recorded_is_not_placed_and_the_shopper_is_
     assert not OutboxMessage.objects.using("default").exists()
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
-    assert "it was not placed" in response.text
+    # The view cannot tell a failed insert from a failed commit: it promises nothing.
+    assert "We could not confirm your order just now" in response.text
     assert 'value="Hi"' in response.text  # the shopper's input is kept for the next try
+
+
+def _form_with_token(client, product, writing: str = "Hi") -> dict[str, str]:
+    """The order form as a browser sends it: with the token of the page it came from."""
+    page = client.get(f"{NEW}?product={product.slug}").text
+    [token] = re.findall(r'name="token" value="([0-9a-f-]{36})"', page)
+    return order_form(product.slug, writing) | {"token": token}
+
+
+def test_the_same_form_sent_twice_places_one_order_with_one_job(client, product):
+    form = _form_with_token(client, product)
+
+    first, second = client.post(NEW, form), client.post(NEW, form)  # a double click
+
+    order = SpecialOrder.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == order.get_absolute_url()
+    assert OutboxMessage.objects.get().args == [order.pk]
+
+
+def test_an_order_whose_commit_was_not_confirmed_can_be_sent_again_without_a_duplicate(
+    client, product, monkeypatch
+):
+    place = services.special_order_place
+
+    def committed_then_the_connection_broke(**kwargs):
+        place(**kwargs)  # the order and its job are in
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "special_order_place", committed_then_the_connection_broke)
+    form = _form_with_token(client, product)
+    unconfirmed = client.post(NEW, form)
+    monkeypatch.undo()
+    assert unconfirmed.status_code == 503
+    assert "send this form again" in unconfirmed.text
+    assert f'value="{form["token"]}"' in unconfirmed.text  # the same token goes back
+
+    again = client.post(NEW, form)  # what the shopper sends from that page
+
+    order = SpecialOrder.objects.get()
+    assert again.status_code == 302
+    assert again["Location"] == order.get_absolute_url()
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_form_edited_before_it_is_sent_again_is_a_new_order(client, product):
+    form = _form_with_token(client, product)
+    client.post(NEW, form)
+
+    client.post(NEW, form | {"writing": "Something else"})
+
+    assert sorted(SpecialOrder.objects.values_list("writing", flat=True)) == [
+        "Hi",
+        "Something else",
+    ]
+
+
+def test_every_form_page_has_a_token_of_its_own(client, product):
+    assert _form_with_token(client, product)["token"] != _form_with_token(client, product)["token"]
 
 
 def test_the_form_says_the_order_is_queued_and_what_happens_next(client, product):

@@ -3,23 +3,27 @@
 ``orders.baking`` sends the email in a transaction holding the order's row lock and
 commits ``notified_at`` only after the mail server took it. These tests commit
 (``transaction=True``) and run the first worker in a thread of its own, with a database
-connection of its own, which the test then cuts as a SIGKILL of that worker would.
+connection of its own, which the test then cuts as a SIGKILL of that worker would, or
+keeps hanging as a mail server that never answers would.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
-from orders import baking
+from jobs.models import OutboxMessage
+from orders import baking, services
 from orders.actors import MAX_ATTEMPTS
+from orders.errors import OrderBusyError
 from orders.models import SpecialOrder
 from tests.factories import SpecialOrderFactory
+from tests.orders.conftest import worker_paused_in
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 Status = SpecialOrder.Status
@@ -40,36 +44,8 @@ def worker_stuck_in_send(monkeypatch) -> Iterator[tuple[SpecialOrder, int]]:
     order = SpecialOrderFactory(
         status=Status.READY, image="orders/cake.png", ready_at=timezone.now()
     )
-    send, backend = baking.special_order_ready_email, []
-    sending, release = threading.Event(), threading.Event()
-
-    def hangs_in_the_first_worker(*, order):
-        if threading.current_thread() is not worker:
-            return send(order=order)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend.append(cursor.fetchone()[0])
-        sending.set()
-        release.wait(30)
-        raise ConnectionResetError("the worker is gone")
-
-    def first_worker() -> None:
-        try:
-            _deliver(order, "worker-1/1")
-        except Exception:  # noqa: BLE001, S110  (its connection was cut: it is "dead")
-            pass
-        finally:
-            connections.close_all()
-
-    monkeypatch.setattr(baking, "special_order_ready_email", hangs_in_the_first_worker)
-    worker = threading.Thread(target=first_worker)
-    worker.start()
-    assert sending.wait(10), "the first worker never reached the email"
-    try:
-        yield order, backend[0]
-    finally:
-        release.set()
-        worker.join(30)
+    with worker_paused_in(monkeypatch, "special_order_ready_email", order, dies=True) as first:
+        yield order, first.backend_pid
 
 
 def test_a_second_message_leaves_an_email_being_sent_alone(worker_stuck_in_send):
@@ -91,3 +67,23 @@ def test_an_email_whose_worker_died_mid_send_is_sent_by_the_redelivery(worker_st
     [email] = mail.outbox
     assert str(order.uuid) in email.subject
     assert _notified(order)
+
+
+def test_staff_are_told_at_once_that_an_order_being_emailed_is_busy(
+    worker_stuck_in_send, admin_client
+):
+    order, _ = worker_stuck_in_send  # its mail server hangs; the row stays locked
+    started = time.monotonic()
+
+    response = admin_client.post(
+        "/admin/orders/specialorder/",
+        {"action": "email_again", "_selected_action": [order.pk]},
+        follow=True,
+    )
+
+    assert time.monotonic() - started < 5  # not the mail server's timeout, nor longer
+    assert "1 order(s) are being baked or emailed right now" in response.text
+    assert "0 order(s) will be emailed again." in response.text
+    with pytest.raises(OrderBusyError):
+        services.special_order_email_again(order_id=order.pk)
+    assert not OutboxMessage.objects.exists()
