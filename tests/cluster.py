@@ -1,7 +1,8 @@
 """Drive the project's own cluster from app tests, through the cluster tool's CLI."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from tests.deploy.helpers import deploy_cli
 
@@ -11,6 +12,16 @@ def deploy(*args: str) -> str:
     done = deploy_cli(*args)
     assert done.returncode == 0, f"deploy {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
     return done.stdout
+
+
+@contextmanager
+def stopped(program: str) -> Iterator[None]:
+    """The cluster's ``program`` stopped for the block (a fault drill), started again after."""
+    deploy("stop", program)
+    try:
+        yield
+    finally:
+        deploy("start", program)
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

@@ -26,7 +26,7 @@ from tests.catalog.pages import (
     product_page,
     warm,
 )
-from tests.cluster import deploy
+from tests.cluster import stopped
 from tests.factories import PictureFactory, ProductFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -266,13 +266,10 @@ def test_price_written_in_a_rolled_back_transaction_invalidates_nothing(client, 
 def test_stopped_redis_cache_keeps_catalog_pages_up(lb_url, product_slug):
     from tests.deploy.helpers import new_session
 
-    deploy("stop", "redis-cache")
-    try:
+    with stopped("redis-cache"):
         for _ in range(6):
             for path in ["/", f"/products/{product_slug}/"]:
                 assert new_session().get(f"{lb_url}{path}", timeout=10).status_code == 200
-    finally:
-        deploy("start", "redis-cache")
 
 
 def test_other_products_stay_cached_when_one_changes(client, product):

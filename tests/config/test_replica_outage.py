@@ -7,17 +7,14 @@ watched on the cart page, which reads products through the router on every reque
 
 import pytest
 
-from tests.cluster import deploy, wait_for
+from tests.cluster import deploy, stopped, wait_for
 from tests.deploy.helpers import new_session
 
 
 @pytest.fixture
 def stopped_replica():
-    deploy("stop", "postgres-replica")
-    try:
+    with stopped("postgres-replica"):
         yield
-    finally:
-        deploy("start", "postgres-replica")
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ from deploy.topology import Ports, Topology, cluster_env, render_env_file
 
 
 @pytest.fixture
-def layout(tmp_path: Path) -> Layout:
-    return Layout(checkout=tmp_path / "checkout", run_dir=tmp_path / "run")
-
-
-@pytest.fixture
 def topology() -> Topology:
     return Topology(ports=Ports(), clones=3, release="abc123-20260101000000")
 

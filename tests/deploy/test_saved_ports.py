@@ -17,20 +17,14 @@ from deploy.topology import (
 from tests.deploy.helpers import deploy_cli
 
 
-def _layout(tmp_path: Path) -> Layout:
-    return Layout(checkout=tmp_path / "checkout", run_dir=tmp_path)
-
-
-def test_later_commands_use_the_ports_saved_at_up(tmp_path: Path) -> None:
-    layout = _layout(tmp_path)
+def test_later_commands_use_the_ports_saved_at_up(layout: Layout) -> None:
     save_topology(layout, Topology(ports=Ports(lb=9000, pg_primary=6000), release="r1"))
     # A plain `status` or `rollout`: no SHOP_*_PORT set.
     assert load_topology(layout, {}).ports == Ports(lb=9000, pg_primary=6000)
     assert load_topology(layout, {}).lb_url == "http://127.0.0.1:9000"
 
 
-def test_a_port_variable_outside_up_is_ignored_and_named(tmp_path: Path) -> None:
-    layout = _layout(tmp_path)
+def test_a_port_variable_outside_up_is_ignored_and_named(layout: Layout) -> None:
     save_topology(layout, Topology(ports=Ports(lb=9000)))
     environ = {"SHOP_LB_PORT": "9100", "SHOP_PG_PORT": str(Ports().pg_primary)}
     topology = load_topology(layout, environ)
@@ -50,10 +44,10 @@ def test_up_applies_port_variables_over_the_saved_ports() -> None:
 
 
 def test_a_state_file_from_before_ports_were_saved_reads_them_from_the_environment(
-    tmp_path: Path,
+    layout: Layout,
 ) -> None:
-    (tmp_path / "cluster.json").write_text(json.dumps({"clones": 2, "release": "old"}))
-    topology = load_topology(_layout(tmp_path), {"SHOP_LB_PORT": "9000"})
+    (layout.run_dir / "cluster.json").write_text(json.dumps({"clones": 2, "release": "old"}))
+    topology = load_topology(layout, {"SHOP_LB_PORT": "9000"})
     assert (topology.ports.lb, topology.clones, topology.release) == (9000, 2, "old")
 
 

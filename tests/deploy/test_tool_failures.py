@@ -20,14 +20,9 @@ from deploy.supervisord import Supervisor
 from deploy.tools import pg_bindir
 
 
-def _layout(tmp_path: Path) -> Layout:
-    return Layout(checkout=tmp_path / "checkout", run_dir=tmp_path)
-
-
 def test_a_second_mutating_command_waits_for_the_first_then_gives_up_clearly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    layout: Layout, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    layout = _layout(tmp_path)
     with exclusive(layout, "deploy rollout"):
         with pytest.raises(LockedError, match=r"deploy rollout\) still holds"):
             with exclusive(layout, "deploy stop clone-1", timeout=0.5):
@@ -58,8 +53,8 @@ def test_concurrent_writers_never_share_a_temporary_file(tmp_path: Path) -> None
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
-def test_supervisor_failures_name_what_could_not_be_done(tmp_path: Path) -> None:
-    supervisor = Supervisor(_layout(tmp_path))  # no supervisord answers here
+def test_supervisor_failures_name_what_could_not_be_done(layout: Layout) -> None:
+    supervisor = Supervisor(layout)  # no supervisord answers here
     with pytest.raises(CommandError, match="could not send SIGHUP to nginx"):
         supervisor.signal("nginx", "HUP")
     with pytest.raises(CommandError, match="could not re-read"):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cluster import deploy, wait_for
+from tests.cluster import deploy, stopped, wait_for
 from tests.deploy.helpers import cluster_status, new_session
 from tests.orders.conftest import (
     NEW,
@@ -63,11 +63,8 @@ def test_an_order_is_queued_baked_shown_with_its_picture_and_emailed(lb_url, pro
 
 @pytest.fixture
 def broker_stopped() -> Iterator[None]:
-    deploy("stop", "redis-broker")
-    try:
+    with stopped("redis-broker"):
         yield
-    finally:
-        deploy("start", "redis-broker")
 
 
 def test_orders_placed_while_the_broker_is_down_are_all_baked_once_after_it_returns(
