@@ -15,10 +15,8 @@ import logging
 import time
 from decimal import Decimal
 
-import dramatiq
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from dramatiq.middleware import CurrentMessage
 
 import jobs.outbox
 from catalog import services
@@ -34,6 +32,7 @@ from tests.catalog.pages import (
     product_page,
     warm,
 )
+from tests.workers import run_as_worker
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -81,7 +80,7 @@ def test_the_last_retry_puts_the_job_back_into_the_outbox_while_older_entries_ma
 ):
     lsn, written_at = primary_current_lsn(), time.time() - 60
     cache_unreachable(settings)
-    _as_worker(
+    run_as_worker(
         catalog_cache_forget, [product.pk], ["catalog_price"], lsn, written_at, retries=MAX_RETRIES
     )
     # Tried again from the start, still counting from the write.
@@ -97,9 +96,9 @@ def test_the_job_ends_with_one_error_once_every_entry_older_than_the_write_has_e
     args = ([product.pk], ["catalog_price"], primary_current_lsn())
     # Listings built before the write are gone, product pages may not be: tried again.
     with pytest.raises(CacheUnreachableError):
-        _as_worker(catalog_cache_forget, *args, time.time() - 599, retries=0)
+        run_as_worker(catalog_cache_forget, *args, time.time() - 599, retries=0)
     caplog.clear()
-    _as_worker(catalog_cache_forget, *args, time.time() - 601, retries=retries)
+    run_as_worker(catalog_cache_forget, *args, time.time() - 601, retries=retries)
     assert _forget_jobs() == []  # not queued again
     [record] = [record for record in caplog.records if record.name == "catalog.actors"]
     assert record.levelno == logging.ERROR and "given up" in record.getMessage()
@@ -109,26 +108,10 @@ def test_a_job_without_its_write_time_counts_from_its_last_round(product, settin
     """A job queued by an older release, which did not carry the write's time."""
     lsn, started = primary_current_lsn(), time.time()
     cache_unreachable(settings)
-    _as_worker(catalog_cache_forget, [product.pk], ["catalog_price"], lsn, retries=MAX_RETRIES)
+    run_as_worker(catalog_cache_forget, [product.pk], ["catalog_price"], lsn, retries=MAX_RETRIES)
     [[*args, written_at]] = _forget_jobs()
     assert args == [[product.pk], ["catalog_price"], lsn]
     assert started <= written_at <= time.time()
-
-
-def _as_worker(actor: dramatiq.Actor, *args, retries: int) -> None:
-    """The actor's function, as a worker would call it on attempt ``retries + 1``."""
-    message = dramatiq.Message(
-        queue_name=actor.queue_name,
-        actor_name=actor.actor_name,
-        args=args,
-        kwargs={},
-        options={"retries": retries},
-    )
-    CurrentMessage().before_process_message(None, message)
-    try:
-        actor.fn(*args)
-    finally:
-        CurrentMessage().after_process_message(None, message)
 
 
 def _drop_this_connection() -> None:

@@ -28,7 +28,6 @@ import requests
 from django.db import connection, connections
 from django.utils import timezone
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import CurrentMessage
 from redis.exceptions import RedisError
 
 from orders import baking
@@ -36,6 +35,7 @@ from orders.actors import MAX_ATTEMPTS, bake_special_order
 from orders.models import SpecialOrder
 from tests.cluster import wait_for
 from tests.deploy.helpers import CHECKOUT, new_session
+from tests.workers import run_as_worker
 
 NEW = "/orders/special/new/"
 DOCUMENTATION_PREFIX = 0x2001_0DB8 << 96
@@ -71,20 +71,9 @@ def _no_oven_time(settings):
 
 
 def run_actor(order: SpecialOrder, *, retries: int) -> None:
-    """The actor's function, in this process, as a worker calls it on attempt
-    ``retries + 1`` (or on a redelivery after a worker died, which keeps the count)."""
-    message = dramatiq.Message(
-        queue_name="orders",
-        actor_name="bake_special_order",
-        args=(order.pk,),
-        kwargs={},
-        options={"retries": retries},
-    )
-    CurrentMessage().before_process_message(None, message)
-    try:
-        bake_special_order.fn(order.pk)
-    finally:
-        CurrentMessage().after_process_message(None, message)
+    """``bake_special_order`` for ``order``, in this process, as a worker runs it on
+    attempt ``retries + 1``."""
+    run_as_worker(bake_special_order, order.pk, retries=retries)
 
 
 @dataclass
