@@ -39,8 +39,9 @@ from catalog.cache_entries import entry_dumps, entry_loads
 from catalog.models import Product
 from catalog.rebuild_once import read_or_rebuild_once, write_quietly
 from catalog.selectors import ProductPage, product_page_get
+from config.databases import PRIMARY
 from config.lsn import Lsn
-from config.read_routing import PRIMARY, RoutingScope, reading_after, routing_scope
+from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
 
 STAT = "product_page"

@@ -8,8 +8,9 @@ from contextlib import ExitStack
 from django.db import connections
 from dramatiq.middleware import Middleware
 
+from config.databases import PRIMARY
 from config.lsn import lsn_parse
-from config.read_routing import PRIMARY, note_writes, reading_after
+from config.read_routing import note_writes, reading_after
 
 
 class ReadAfterSenderCommit(Middleware):

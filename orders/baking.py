@@ -58,7 +58,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalog.models import Picture
-from config.read_routing import PRIMARY
+from config.databases import PRIMARY
 from orders.models import SpecialOrder
 from orders.notifications import special_order_ready_email
 from orders.rendering import render_writing
