@@ -21,7 +21,10 @@ while [ $# -gt 0 ]; do
 done
 
 has_candidate() {  # apt knows an installable version of $1
-  apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+  # Captured first: a reader that exits early (grep -q) would SIGPIPE apt-cache under pipefail.
+  local policy
+  policy="$(apt-cache policy "$1" 2>/dev/null)" || return 1
+  [[ $policy =~ Candidate:\ [^\(] ]]
 }
 
 missing=()
