@@ -4,6 +4,8 @@ Product pages are cached objects (``page_cache``); the home and category listing
 cached queries (``query_cache``), kept as the seed's contrast.
 """
 
+from django.http import Http404
+
 from catalog.models import Category, Price, Product
 from catalog.page_cache import product_page_cached
 from catalog.query_cache import cached_query
@@ -14,6 +16,7 @@ from catalog.selectors import (
     category_list,
     category_page_get,
 )
+from catalog.slugs import slug_fits
 
 __all__ = ["categories", "category_page", "product_page"]
 
@@ -32,13 +35,16 @@ def categories() -> list[CategorySummary]:
     )
 
 
-def category_page(*, slug: str) -> CategoryPage:
+def category_page(*, slug: str, number: int = 1) -> CategoryPage:
+    """Each page of a listing is a cached query of its own."""
+    if not slug_fits(model=Category, slug=slug):
+        raise Http404("No such category.")
     return cached_query(
         name="category_page",
         version=CategoryPage.CACHE_VERSION,
-        args=slug,
+        args=f"{slug}:{number}",
         tables=_tables(Category, Product, Price),
-        compute=lambda: category_page_get(slug=slug),
+        compute=lambda: category_page_get(slug=slug, number=number),
         expires_at=lambda page: page.next_price_change,
     )
 
