@@ -39,6 +39,8 @@ up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs.
 	  echo "RUN_DIR is not .run (another cluster's): seed this one with manage.py"; exit 1; }
 	@# umask: nginx's workers must be able to read the demo pictures whatever the caller's.
 	umask 022 && $(MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
+	@# The first build of the prerendered pages; later ones come nightly (lesson 4.1).
+	umask 022 && $(MANAGE) prerender --if-unpublished --verbosity 0
 	@$(MAKE) --no-print-directory admin-user
 	@# The URLs are printed whatever the health; the exit code tells it.
 	@$(PY) -m deploy status --wait 60; healthy=$$?; \

@@ -1,0 +1,25 @@
+"""Prerendering's subscriptions to catalog changes (``catalog.events``), after commit.
+
+Product pages and their categories' listings show a product; the home page shows the
+categories and how many products each has, so only writes to those two tables reach it.
+"""
+
+from django.dispatch import receiver
+
+from catalog.events import product_changed, tables_changed
+from catalog.models import Category, Product
+from config.lsn import Lsn
+from prerender.services import pages_withdraw
+
+HOME_TABLES = frozenset({Category._meta.db_table, Product._meta.db_table})
+
+
+@receiver(product_changed, dispatch_uid="prerender-pages")
+def _withdraw_product_pages(sender, product_ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
+    pages_withdraw(product_ids=product_ids, home=False, lsn=lsn)
+
+
+@receiver(tables_changed, dispatch_uid="prerender-home")
+def _withdraw_home(sender, tables: frozenset[str], lsn: Lsn | None, **kwargs) -> None:
+    if tables & HOME_TABLES:
+        pages_withdraw(product_ids=(), home=True, lsn=lsn)
