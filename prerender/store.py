@@ -129,7 +129,8 @@ def current_build() -> Path | None:
 
 def build_new() -> Path:
     """A fresh, empty directory for a full build."""
-    name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}"
+    now = time.time()
+    name = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now * 1e6) % 10**6:06d}Z"
     return _ensure(root() / BUILDS / name)
 
 
