@@ -77,6 +77,8 @@ rollout:  ## Restart the clones one by one on the current code (zero failed requ
 
 .PHONY: bench
 bench: bootstrap  ## Measure the serving tiers of the running cluster (make up first).
+	@# wrk: a load client fast enough to measure what nginx serves from files.
+	@$(INSTALL_PACKAGES) wrk
 	$(PY) -m deploy.bench
 
 .PHONY: test
