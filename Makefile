@@ -6,6 +6,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
+# manage.py as the cluster's app tier runs it: its user (as root), code and settings.
+CLUSTER_MANAGE := $(PY) -m deploy manage
 # Debian packages the cluster runs on; `make bootstrap` installs the missing ones (with sudo
 # when not root), and the venv module when `$(PYTHON) -m venv` cannot work. The browser tests'
 # Chromium comes with `make test` only (deploy/install-packages.sh picks the package).
@@ -19,8 +21,9 @@ help:  ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: bootstrap bootstrap-test
-bootstrap:  ## Install missing Debian packages, then the virtualenv.
+bootstrap:  ## Install missing Debian packages, the app tier's user (as root), the virtualenv.
 	@$(INSTALL_PACKAGES) --python $(PYTHON) $(DEBIAN_PACKAGES)
+	@bash deploy/create-app-user.sh
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 bootstrap-test: bootstrap  ## Also a Chromium for the browser tests, when none is installed.
 	@$(INSTALL_PACKAGES) --browser
@@ -34,34 +37,31 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 .PHONY: up
 up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs.
 	$(PY) -m deploy up
-	@# manage.py below reaches the cluster through .run; RUN_DIR may have put it elsewhere.
-	@[ "$$($(PY) -m deploy run-dir)" -ef .run ] || { \
-	  echo "RUN_DIR is not .run (another cluster's): seed this one with manage.py"; exit 1; }
-	@# umask: nginx's workers must be able to read the demo pictures whatever the caller's.
-	umask 022 && $(MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
+	$(CLUSTER_MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
 	@# The first build of the prerendered pages; later ones come nightly (lesson 4.1).
-	umask 022 && $(MANAGE) prerender --if-unpublished --verbosity 0
+	$(CLUSTER_MANAGE) prerender --if-unpublished --verbosity 0
 	@$(MAKE) --no-print-directory admin-user
 	@# The URLs are printed whatever the health; the exit code tells it.
 	@$(PY) -m deploy status --wait 60; healthy=$$?; \
 	url="$$($(PY) -m deploy url)"; \
-	password="$$(cat .run/admin-password 2>/dev/null)"; \
+	password="$$(cat "$$($(PY) -m deploy run-dir)/admin-password" 2>/dev/null)"; \
 	echo "Shop:  $$url/"; \
-	echo "Admin: $$url/admin/  user: admin  password: $${password:-unknown (set one: $(MANAGE) changepassword admin)}"; \
+	echo "Admin: $$url/admin/  user: admin  password: $${password:-unknown (set one: $(CLUSTER_MANAGE) changepassword admin)}"; \
 	exit $$healthy
 
 .PHONY: admin-user
 admin-user:  # The password file is written (mode 600) only once the user exists.
-	@if [ ! -s .run/admin-password ]; then \
+	@file="$$($(PY) -m deploy run-dir)/admin-password"; \
+	if [ ! -s "$$file" ]; then \
 	  password="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(12))')"; \
-	  if DJANGO_SUPERUSER_PASSWORD="$$password" $(MANAGE) createsuperuser \
+	  if DJANGO_SUPERUSER_PASSWORD="$$password" $(CLUSTER_MANAGE) createsuperuser \
 	      --noinput --username admin --email admin@localhost; then \
-	    (umask 077 && echo "$$password" > .run/admin-password); \
+	    (umask 077 && echo "$$password" > "$$file"); \
 	  else \
-	    echo "no admin user created (see above); set a password: $(MANAGE) changepassword admin"; \
+	    echo "no admin user created (see above); set a password: $(CLUSTER_MANAGE) changepassword admin"; \
 	  fi; \
 	fi; \
-	chmod 600 .run/admin-password 2>/dev/null || true
+	chmod 600 "$$file" 2>/dev/null || true
 
 .PHONY: down
 down:  ## Stop every process `make up` started (data stays in .run/).
@@ -92,7 +92,7 @@ lint: $(VENV)/.installed  ## ruff lint and format check, mypy with django-stubs.
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# The django-stubs plugin loads the settings: placeholders stand in for the services.
-	DATABASE_URL=postgres://shop@localhost/shop REDIS_URL=redis://localhost/0 \
+	DJANGO_SECRET_KEY=lint-placeholder DATABASE_URL=postgres://shop@localhost/shop REDIS_URL=redis://localhost/0 \
 	REDIS_CACHE_URL=redis://localhost/1 DRAMATIQ_BROKER_URL=redis://localhost/2 \
 	$(VENV)/bin/mypy
 

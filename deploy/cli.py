@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help="first wait up to SECONDS for every component to be healthy",
         )
+    manage = commands.add_parser(
+        "manage",
+        help="run a manage.py command as the app tier does (its user, code and settings)",
+    )
+    manage.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. seed_catalog")
     commands.add_parser("url", help="print the load balancer's URL (for scripts)")
     commands.add_parser(
         "run-dir", help="print RUN_DIR, where the cluster's files are (for scripts)"
@@ -109,6 +114,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         cluster.down(layout, purge=args.purge)
     elif args.command in {"status", "status-json"}:
         return _status(layout, as_json=args.command == "status-json", wait=args.wait)
+    elif args.command == "manage":
+        return cluster.manage(layout, args.arguments)
     elif args.command == "url":
         print(load_topology(layout).lb_url)
     elif args.command == "run-dir":

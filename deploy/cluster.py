@@ -11,13 +11,17 @@ import shutil
 import time
 
 from . import nginx, postgres
+from .credentials import ensure_credentials
 from .errors import ConfigurationError
 from .files import write_if_changed
 from .health import port_taken, wait_until
 from .paths import MARKER, Layout, link_checkout_run, prepare_run_dir
+from .proc import AS_ROOT, run_attached
 from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
+from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
 from .rollout import roll_clone, verify_identical
+from .runtime import app_runtime, give_to_app_user, install_runtime
 from .supervisord import STOPPED_STATES, Supervisor
 from .tools import Tools
 from .topology import (
@@ -36,18 +40,18 @@ def _prepare_dirs(layout: Layout) -> None:
     note = link_checkout_run(layout.checkout, layout.run_dir, explicit=layout.explicit)
     if note:
         print(f"  note: {note}", flush=True)
-    for path in (
-        layout.logs,
-        layout.programs_dir,
-        layout.nginx_dir,
-        layout.static_root,
-        layout.media_root,
-        layout.prerender_root,
-    ):
+    for path in (layout.programs_dir, layout.nginx_dir):
         path.mkdir(mode=0o755, parents=True, exist_ok=True)
-    # The session and broker Redis files hold sessions and jobs: ours alone.
-    layout.redis_dir.mkdir(mode=0o700, exist_ok=True)
-    layout.redis_dir.chmod(0o700)
+    # Customer data is nobody else's: logs name orders' addresses, mail holds whole orders,
+    # Redis keeps sessions and jobs; media (pictures baked with a customer's writing) is
+    # open to nginx's workers only.
+    layout.logs.mkdir(mode=0o700, exist_ok=True)
+    layout.logs.chmod(0o700)
+    give_to_app_user(layout.mail_dir, mode=0o700)
+    give_to_app_user(layout.redis_dir, mode=0o700)
+    give_to_app_user(layout.media_root, mode=0o2750, group=nginx.WORKER_USER if AS_ROOT else None)
+    for public in (layout.static_root, layout.prerender_root):
+        give_to_app_user(public, mode=0o755)
     postgres.prepare_dirs(layout)
 
 
@@ -124,7 +128,12 @@ def up(
         ports=ports,
     )
     save_topology(layout, topology)
-    write_if_changed(layout.cluster_env, render_env_file(cluster_env(topology, layout)))
+    credentials = ensure_credentials(layout)
+    write_if_changed(
+        layout.cluster_env, render_env_file(cluster_env(topology, layout, credentials)), 0o600
+    )
+    write_redis_confs(layout, credentials)
+    install_runtime(layout)
 
     postgres.init_primary(layout, tools)
     primary_changed = postgres.write_settings(layout, "primary", 0)
@@ -144,9 +153,9 @@ def up(
     _start_and_wait(supervisor, layout, by_tier["data"])
     if primary_changed and "postgres-primary" in running:
         postgres.reload_settings(supervisor, tools, "primary", topology.ports.pg_primary)
-    postgres.ensure_database(tools, topology)
+    postgres.ensure_database(layout, tools, topology, credentials)
 
-    if postgres.init_replica(layout, tools, topology):
+    if postgres.init_replica(layout, tools, topology, credentials):
         print("  replica created with pg_basebackup", flush=True)
     replica_changed = postgres.write_settings(layout, "replica", topology.replica_delay)
     _start_and_wait(supervisor, layout, by_tier["replica"])
@@ -273,6 +282,15 @@ def set_replica_delay(layout: Layout, seconds: float) -> None:
     if postgres.write_settings(layout, "replica", seconds):
         postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
     print(f"  replica apply delay is {seconds:g}s", flush=True)
+
+
+def manage(layout: Layout, arguments: list[str]) -> int:
+    """Run ``manage.py <arguments>`` against the running cluster as a clone would run it,
+    so files it writes (e.g. the demo pictures) belong to the app user."""
+    runtime = app_runtime(layout)
+    env = {**os.environ, **app_env(load_topology(layout), layout, "manage")}
+    command = [*runtime.manage, *arguments]
+    return run_attached(command, cwd=runtime.code, env=env, as_user=runtime.user)
 
 
 def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:

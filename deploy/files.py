@@ -9,6 +9,7 @@ from pathlib import Path
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     """Write ``text`` to ``path`` atomically unless it already holds it; True if written.
+    Either way the file ends with ``mode``.
 
     Callers use the result to restart only the processes whose configuration changed,
     which is what keeps a second `up` harmless. The text goes to a uniquely named file
@@ -16,6 +17,8 @@ def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     """
     try:
         if path.read_text() == text:
+            if path.stat().st_mode & 0o7777 != mode:
+                path.chmod(mode)  # e.g. made by a version that wrote it more open
             return False
     except OSError:
         pass

@@ -29,12 +29,15 @@ def port_taken(host: str, port: int) -> bool:
         return False
 
 
-def redis_ping(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when a Redis server at host:port answers PING with PONG."""
+def redis_ping(host: str, port: int, password: str, timeout: float = 1.0) -> bool:
+    """True when a Redis server at host:port takes ``password`` and answers PING."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(64).startswith(b"+PONG")
+            conn.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+            answer = b""
+            while answer.count(b"\r\n") < 2 and (chunk := conn.recv(64)):
+                answer += chunk
+            return answer == b"+OK\r\n+PONG\r\n"
     except OSError:
         return False
 

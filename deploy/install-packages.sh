@@ -9,6 +9,7 @@
 # --browser:   a Chromium for the browser tests, unless one is already there: `chromium`
 #              where apt has it (Debian), else `chromium-browser` (Ubuntu, a snap wrapper).
 # Uses sudo when not root. Prints nothing and changes nothing when all is installed.
+# BROWSER_PATHS (space-separated) overrides where an installed Chromium is looked for.
 set -euo pipefail
 
 python="" browser=no packages=()
@@ -39,7 +40,8 @@ fi
 need_browser=no
 if [ "$browser" = yes ]; then
   need_browser=yes
-  for path in "${CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser /snap/bin/chromium; do
+  read -r -a browser_paths <<<"${BROWSER_PATHS:-/usr/bin/chromium /usr/bin/chromium-browser /snap/bin/chromium}"
+  for path in "${CHROMIUM:-}" "${browser_paths[@]}"; do
     if [ -n "$path" ] && [ -x "$path" ]; then need_browser=no; fi
   done
 fi

@@ -207,6 +207,10 @@ class Layout:
     def redis_dir(self) -> Path:
         return self.run_dir / "redis"
 
+    def redis_conf(self, server: str) -> Path:
+        """The Redis server's config file: its password, readable by the app user only."""
+        return self.redis_dir / f"{server}.conf"
+
     @property
     def nginx_dir(self) -> Path:
         return self.run_dir / "nginx"
@@ -234,7 +238,17 @@ class Layout:
 
     @property
     def cluster_env(self) -> Path:
+        """The app tier's settings, passwords included (mode 600)."""
         return self.run_dir / "cluster.env"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.run_dir / "credentials.json"
+
+    @property
+    def app_dir(self) -> Path:
+        """As root: the copy of the code and the venv that the app user runs."""
+        return self.run_dir / "app"
 
     @property
     def state_file(self) -> Path:

@@ -1,8 +1,10 @@
 """PostgreSQL primary and streaming replica: data directories, configuration, database.
 
-Authentication is ``trust`` on loopback: this is a throw-away local cluster listening on
-127.0.0.1 only, with a unix socket inside RUN_DIR. Never copy this pg_hba.conf to a host
-that other people can log in to; production uses passwords or certificates.
+Over TCP every role logs in with its password (``scram-sha-256``): the app role ``shop``,
+the replication role and the superuser. The only other way in is the unix socket, in a
+directory only the server's own OS user can enter, where that user (``peer``) is the
+superuser: the cluster tool's maintenance path, which needs no password and so also
+upgrades a cluster made before passwords existed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
+from .credentials import Credentials
 from .errors import CommandError, ConfigurationError
 from .files import write_if_changed
 from .health import pg_ready, wait_until
@@ -23,14 +26,27 @@ from .tools import Tools
 from .topology import DB_NAME, DB_USER, HOST, Topology
 
 POSTGRES_USER = "postgres"  # PostgreSQL refuses to run as root; used only when we are root
+SUPERUSER = "postgres"
+REPLICATION_USER = "replicator"
 SETTINGS_FILE = "scaleshop.conf"  # included from postgresql.conf; rewritten on every `up`
 
 PG_HBA = f"""\
-# Written by `python -m deploy up`. Local cluster only: trust on loopback, no passwords.
-local   all           all                 trust
-host    all           all   {HOST}/32    trust
-host    replication   all   {HOST}/32    trust
+# Written by `python -m deploy up`; edits are overwritten.
+# The socket: only the server's own OS user, as the superuser (see pg_ident.conf).
+local   all           {SUPERUSER}      peer map=owner
+# TCP on loopback: every role with its password.
+host    all           all           {HOST}/32    scram-sha-256
+host    replication   {REPLICATION_USER}    {HOST}/32    scram-sha-256
 """
+
+
+def render_ident(os_user: str) -> str:
+    """pg_ident.conf: the OS user that runs the server may connect as the superuser."""
+    return f"# Written by `python -m deploy up`.\nowner   {os_user}   {SUPERUSER}\n"
+
+
+def _server_os_user() -> str:
+    return POSTGRES_USER if AS_ROOT else pwd.getpwuid(os.geteuid()).pw_name
 
 
 def render_settings(node: str, replica_delay: float) -> str:
@@ -72,8 +88,10 @@ def prepare_dirs(layout: Layout) -> None:
                 f"running as root needs the '{POSTGRES_USER}' system user "
                 "(apt-get install -y postgresql creates it)"
             ) from exc
+    layout.pg_dir.mkdir(mode=0o755, exist_ok=True)
+    layout.pg_socket_dir.mkdir(mode=0o700, exist_ok=True)
+    layout.pg_socket_dir.chmod(0o700)  # the socket is the superuser's way in
     for path in (layout.pg_dir, layout.pg_socket_dir):
-        path.mkdir(mode=0o755, exist_ok=True)
         _chown_to_postgres(path)
 
 
@@ -83,7 +101,8 @@ def write_settings(layout: Layout, node: str, replica_delay: float) -> bool:
     data = layout.pg_data(node)
     changed = write_if_changed(data / SETTINGS_FILE, render_settings(node, replica_delay), 0o600)
     changed |= write_if_changed(data / "pg_hba.conf", PG_HBA, 0o600)
-    for name in (SETTINGS_FILE, "pg_hba.conf"):
+    changed |= write_if_changed(data / "pg_ident.conf", render_ident(_server_os_user()), 0o600)
+    for name in (SETTINGS_FILE, "pg_hba.conf", "pg_ident.conf"):
         _chown_to_postgres(data / name)
     return changed
 
@@ -100,8 +119,10 @@ def init_primary(layout: Layout, tools: Tools) -> bool:
             tools.pg("initdb"),
             "-D",
             data,
-            "--username=postgres",
-            "--auth=trust",
+            f"--username={SUPERUSER}",
+            # Replaced by PG_HBA before the server first starts.
+            "--auth-local=peer",
+            "--auth-host=reject",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
             "--no-instructions",
@@ -115,93 +136,118 @@ def init_primary(layout: Layout, tools: Tools) -> bool:
     return True
 
 
-def _superuser_at(port: int) -> list[str]:
-    """Client arguments reaching the local node on ``port`` as the ``postgres`` superuser."""
-    return ["-h", HOST, "-p", str(port), "-U", "postgres"]
+def _superuser_psql(tools: Tools, layout: Layout, port: int) -> list[str | Path]:
+    """``psql`` reaching the node on ``port`` through its socket, as the superuser."""
+    return [
+        tools.pg("psql"),
+        *["-h", str(layout.pg_socket_dir), "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
+        *["-v", "ON_ERROR_STOP=1", "-tA"],
+    ]
 
 
-def init_replica(layout: Layout, tools: Tools, topology: Topology) -> bool:
+def init_replica(
+    layout: Layout, tools: Tools, topology: Topology, credentials: Credentials
+) -> bool:
     """Clone the running primary with ``pg_basebackup -R -X stream``; True if created now.
 
-    ``-R`` writes ``standby.signal`` and ``primary_conninfo``; ``-c fast`` asks for an
-    immediate checkpoint instead of waiting for the next scheduled one.
+    ``-R`` writes ``standby.signal`` and ``primary_conninfo`` (with the replication role's
+    password, in a file only the server's user reads); ``-c fast`` asks for an immediate
+    checkpoint instead of waiting for the next scheduled one.
     """
     data = layout.pg_data("replica")
     if (data / "PG_VERSION").exists():
         streams_from = _streams_from(data)
-        if streams_from in (None, topology.ports.pg_primary):
+        if streams_from == (topology.ports.pg_primary, REPLICATION_USER):
             return False
-        # The primary moved (`up` with another SHOP_PG_PORT on a stopped cluster). A
-        # replica holds nothing of its own: make it again from the primary.
-        print(f"  the replica streams from port {streams_from}: making it again", flush=True)
+        # The primary moved (`up` with another SHOP_PG_PORT on a stopped cluster), or the
+        # replica was made before the replication role had a password. A replica holds
+        # nothing of its own: make it again from the primary.
+        print(f"  the replica streams as {streams_from}: making it again", flush=True)
     if data.exists():
         shutil.rmtree(data)
     run(
         [
             tools.pg("pg_basebackup"),
-            *_superuser_at(topology.ports.pg_primary),
+            *["-h", HOST, "-p", str(topology.ports.pg_primary), "-U", REPLICATION_USER, "-w"],
             "-D",
             data,
             *["-R", "-X", "stream", "-c", "fast"],
         ],
         what="pg_basebackup (postgres-replica)",
         cwd=layout.pg_dir,
+        env={**os.environ, "PGPASSWORD": credentials.replicator},
         as_user=_owner_args(),
         timeout=300,
     )
     return True
 
 
-def _streams_from(data: Path) -> int | None:
-    """The primary's port in the replica's ``primary_conninfo`` (``pg_basebackup -R``)."""
+def _streams_from(data: Path) -> tuple[int, str] | None:
+    """(port, user) of the replica's ``primary_conninfo`` (``pg_basebackup -R``)."""
     try:
         text = (data / "postgresql.auto.conf").read_text()
     except OSError:
         return None
-    found = re.search(r"^primary_conninfo = '.*\bport=(\d+)", text, re.MULTILINE)
-    return int(found.group(1)) if found else None
+    found = re.search(r"^primary_conninfo = '(.*)'", text, re.MULTILINE)
+    port = re.search(r"\bport=(\d+)", found.group(1)) if found else None
+    user = re.search(r"\buser=(\w+)", found.group(1)) if found else None
+    if not (port and user):
+        return None
+    return int(port.group(1)), user.group(1)
 
 
-def ensure_database(tools: Tools, topology: Topology) -> None:
-    """Create the ``shop`` role (LOGIN CREATEDB) and database on the primary if missing."""
-    psql: list[str | Path] = [
-        tools.pg("psql"),
-        *_superuser_at(topology.ports.pg_primary),
-        *["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tA", "-c"],
-    ]
-    run(
-        [
-            *psql,
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-            f"'{DB_USER}') THEN CREATE ROLE {DB_USER} LOGIN CREATEDB; END IF; END $$;",
-        ],
-        what="creating the shop role",
-    )
+def ensure_database(
+    layout: Layout, tools: Tools, topology: Topology, credentials: Credentials
+) -> None:
+    """Create the roles and the ``shop`` database on the primary if missing, and set each
+    role's password (every `up`: a cluster from before passwords gets them here)."""
+    psql = _superuser_psql(tools, layout, topology.ports.pg_primary)
+    roles = {
+        DB_USER: ("LOGIN CREATEDB", credentials.shop),
+        REPLICATION_USER: ("LOGIN REPLICATION", credentials.replicator),
+        SUPERUSER: ("", credentials.postgres),
+    }
+    statements = []
+    for role, (options, password) in roles.items():
+        if not re.fullmatch(r"[\w-]+", password):
+            raise ConfigurationError(f"the password of {role} in credentials.json is not URL-safe")
+        if options:
+            statements.append(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                f"'{role}') THEN CREATE ROLE {role} {options}; END IF; END $$;"
+            )
+        statements.append(f"ALTER ROLE {role} PASSWORD '{password}';")
+    # On standard input: a command line would show the passwords to every user (`ps`).
+    run(psql, what="creating the roles", input="\n".join(statements) + "\n", as_user=_owner_args())
     exists = run(
-        [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],  # noqa: S608 - constant
+        [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],  # noqa: S608 - constant
         what="looking for the shop database",
+        as_user=_owner_args(),
     )
     if exists.strip() != "1":
         run(
-            [*psql, f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}"], what="creating the shop database"
+            [*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}"],
+            what="creating the shop database",
+            as_user=_owner_args(),
         )
 
 
-def query(tools: Tools, port: int, sql: str) -> str:
+def query(layout: Layout, tools: Tools, port: int, sql: str) -> str:
     """One value from the server on ``port`` as the superuser; "" if it cannot answer."""
     try:
         return run(
-            [tools.pg("psql"), *_superuser_at(port), "-d", "postgres", "-tA", "-c", sql],
+            [*_superuser_psql(tools, layout, port), "-c", sql],
             what="psql",
             timeout=5,
+            as_user=_owner_args(),
         ).strip()
     except CommandError:
         return ""
 
 
-def in_recovery(tools: Tools, port: int) -> bool:
+def in_recovery(layout: Layout, tools: Tools, port: int) -> bool:
     """True when the server on ``port`` is a standby (``pg_is_in_recovery()``)."""
-    return query(tools, port, "SELECT pg_is_in_recovery()") == "t"
+    return query(layout, tools, port, "SELECT pg_is_in_recovery()") == "t"
 
 
 def reload_settings(supervisor: Supervisor, tools: Tools, node: str, port: int) -> None:
@@ -212,14 +258,16 @@ def reload_settings(supervisor: Supervisor, tools: Tools, node: str, port: int) 
     """
     name = f"postgres-{node}"
     loaded_at = "SELECT pg_conf_load_time()"
-    before = query(tools, port, loaded_at)
+    layout = supervisor.layout
+    before = query(layout, tools, port, loaded_at)
     supervisor.signal(name, "HUP")
     wait_until(
-        lambda: query(tools, port, loaded_at) not in ("", before),
+        lambda: query(layout, tools, port, loaded_at) not in ("", before),
         what=f"{name} reloading its settings",
         timeout=20,
     )
-    if query(tools, port, "SELECT count(*) FROM pg_settings WHERE pending_restart") != "0":
+    pending = "SELECT count(*) FROM pg_settings WHERE pending_restart"
+    if query(layout, tools, port, pending) != "0":
         supervisor.restart(name)
         wait_until(
             lambda: pg_ready(tools.pg("pg_isready"), HOST, port),

@@ -23,9 +23,11 @@ def run(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     as_user: str | None = None,
+    input: str | None = None,  # noqa: A002 - subprocess.run's name
     timeout: float = 300.0,
 ) -> str:
-    """Run ``args`` to completion and return its combined output.
+    """Run ``args`` to completion, with ``input`` on its standard input, and return its
+    combined output.
 
     ``as_user`` runs the command through ``runuser`` when we are root (PostgreSQL refuses
     to run as root) and is ignored otherwise. Raises CommandError naming ``what`` with the
@@ -39,6 +41,8 @@ def run(
             argv,
             cwd=cwd,
             env=dict(env) if env is not None else None,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -57,6 +61,16 @@ def run(
             + tail_text(done.stdout)
         )
     return done.stdout
+
+
+def run_attached(
+    args: Sequence[str | Path], *, cwd: Path, env: Mapping[str, str], as_user: str | None
+) -> int:
+    """Run ``args`` on this terminal (output not captured); return its exit code."""
+    argv = [str(a) for a in args]
+    if as_user and AS_ROOT:
+        argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
+    return subprocess.run(argv, cwd=cwd, env=dict(env), check=False).returncode  # noqa: S603
 
 
 def succeeds(args: Sequence[str | Path], *, timeout: float = 10.0) -> bool:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from .credentials import load_credentials
 from .files import write_if_changed
 from .health import http_get, pg_ready, redis_ping
 from .paths import Layout
 from .postgres import POSTGRES_USER, in_recovery
 from .proc import AS_ROOT
+from .runtime import app_runtime
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import HOST, RELAY, Topology, cluster_env
@@ -61,7 +63,7 @@ def app_env(topology: Topology, layout: Layout, clone: str) -> dict[str, str]:
         "SHOP_CLUSTER_MODE": "true",
         "DJANGO_MEDIA_ROOT_IS_SHARED": "true",
         "PYTHONUNBUFFERED": "1",
-        **cluster_env(topology, layout),
+        **cluster_env(topology, layout, load_credentials(layout)),
     }
 
 
@@ -92,7 +94,8 @@ WORKER_STARTSECS = 8
 
 def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
     """The Dramatiq workers and the outbox relay, with the clones' environment."""
-    manage = [str(layout.venv_bin / "python"), str(layout.checkout / "manage.py")]
+    runtime = app_runtime(layout)
+    manage = runtime.manage
     commands = {
         RELAY: [*manage, "outbox_relay"],
         # django-dramatiq's command finds every app's `actors` module and execs `dramatiq`.
@@ -119,8 +122,9 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
             address="-",
             port=None,
             port_variable="",
-            directory=layout.checkout,
+            directory=runtime.code,
             environment=app_env(topology, layout, name),
+            user=runtime.user,
             stopwaitsecs=WORKER_STOP_SECONDS,
             startsecs=WORKER_STARTSECS,
             startup_timeout=WORKER_STARTSECS + 40.0,
@@ -134,10 +138,12 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
     ports = topology.ports
     pg_user = POSTGRES_USER if AS_ROOT else None
     pg_isready = tools.pg("pg_isready")
+    runtime = app_runtime(layout)
+    credentials = load_credentials(layout)
 
     def postgres(node: str, port: int, tier: str, variable: str) -> Program:
         ready = partial(pg_ready, pg_isready, HOST, port)
-        standby = partial(in_recovery, tools, port)
+        standby = partial(in_recovery, layout, tools, port)
         return Program(
             name=f"postgres-{node}",
             command=[
@@ -167,6 +173,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
             name=name,
             command=[
                 str(tools.redis_server),
+                str(layout.redis_conf(name)),  # its password: never on a command line
                 "--bind",
                 HOST,
                 "--port",
@@ -182,10 +189,11 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                 *options,
             ],
             tier="data",
-            probe=partial(redis_ping, HOST, port),
+            probe=partial(redis_ping, HOST, port, credentials.redis_password(name)),
             address=f"{HOST}:{port}",
             port=port,
             port_variable=variable,
+            user=runtime.user,
             startup_timeout=20.0,
         )
 
@@ -230,10 +238,10 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
             Program(
                 name=name,
                 command=[
-                    str(layout.venv_bin / "gunicorn"),
+                    str(runtime.venv_bin / "gunicorn"),
                     "config.wsgi",
                     "-c",
-                    str(layout.checkout / "deploy" / "gunicorn.conf.py"),
+                    str(runtime.code / "deploy" / "gunicorn.conf.py"),
                     "--bind",
                     f"{HOST}:{topology.clone_port(name)}",
                 ],
@@ -243,8 +251,9 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                 address=url,
                 port=topology.clone_port(name),
                 port_variable="SHOP_CLONE_BASE_PORT",
-                directory=layout.checkout,
+                directory=runtime.code,
                 environment=app_env(topology, layout, name),
+                user=runtime.user,
                 # Above gunicorn's graceful_timeout, so in-flight requests can finish.
                 stopwaitsecs=40,
             )
@@ -317,6 +326,8 @@ def write_program_files(programs: list[Program], layout: Layout) -> None:
         if stale.name not in wanted:
             stale.unlink()
     for program in programs:
-        write_if_changed(
-            layout.programs_dir / f"{program.name}.conf", render_program(program, layout.logs)
+        write_if_changed(  # 600: an app program's environment holds the passwords
+            layout.programs_dir / f"{program.name}.conf",
+            render_program(program, layout.logs),
+            0o600,
         )

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from .errors import CommandError
 from .paths import Layout
 from .proc import run
-
-GIT = "/usr/bin/git"
+from .runtime import app_runtime
+from .tools import GIT
 
 
 def default_release_name(layout: Layout) -> str:
@@ -41,8 +41,8 @@ def default_release_name(layout: Layout) -> str:
 
 def run_release_phase(layout: Layout, env: Mapping[str, str]) -> None:
     """``manage.py check`` (cluster-mode checks refuse local state), ``migrate``, then
-    ``collectstatic``, with the cluster env; raises on failure."""
-    python = layout.venv_bin / "python"
+    ``collectstatic``, as the app tier runs them (its user, code and env); raises on failure."""
+    runtime = app_runtime(layout)
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     commands = (
         ["check"],
@@ -52,9 +52,10 @@ def run_release_phase(layout: Layout, env: Mapping[str, str]) -> None:
     for command in commands:
         print(f"  release phase: manage.py {' '.join(command)}", flush=True)
         run(
-            [python, layout.checkout / "manage.py", *command],
+            [*runtime.manage, *command],
             what=f"manage.py {command[0]}",
-            cwd=layout.checkout,
+            cwd=runtime.code,
             env=full_env,
+            as_user=runtime.user,
             timeout=600,
         )

@@ -15,6 +15,7 @@ from .health import http_get, wait_until
 from .paths import Layout
 from .programs import Program, app_env, cluster_programs, write_program_files
 from .release import default_release_name, run_release_phase
+from .runtime import install_runtime
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import Topology, load_topology, save_topology
@@ -114,6 +115,7 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
         clones=None, release=release or default_release_name(layout), replica_delay=None
     )
     print(f"rolling out {topology.release} to {topology.clones} clones", flush=True)
+    install_runtime(layout)
     run_release_phase(layout, app_env(topology, layout, "release"))
     save_topology(layout, topology)
     programs = cluster_programs(topology, layout, tools)

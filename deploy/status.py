@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from .credentials import load_credentials
 from .health import http_get, pg_ready, redis_ping
 from .paths import Layout
-from .postgres import in_recovery
+from .postgres import SUPERUSER, in_recovery
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import DB_NAME, DB_USER, HOST, Topology, load_topology
@@ -25,6 +26,7 @@ def collect_status(
 ) -> dict[str, Any]:
     """A JSON-ready snapshot; ``healthy`` at the top is True only if every part is."""
     topology = topology or load_topology(layout)
+    credentials = load_credentials(layout)
     ports = topology.ports
     processes = Supervisor(layout).processes()
 
@@ -35,24 +37,27 @@ def collect_status(
     def postgres(name: str, port: int, standby: bool) -> dict[str, Any]:
         healthy = pg_ready(tools.pg("pg_isready"), HOST, port)
         if healthy and standby:
-            healthy = in_recovery(tools, port)
+            healthy = in_recovery(layout, tools, port)
         return {
             "host": HOST,
             "port": port,
             "dbname": DB_NAME,
             "user": DB_USER,
-            "url": topology.database_url(port),
+            "url": topology.database_url(port, credentials.shop),
+            # The superuser, for maintenance (psql "$(... admin_url)").
+            "admin_url": topology.database_url(port, credentials.postgres, user=SUPERUSER),
             **process(name),
             "healthy": healthy,
         }
 
     def redis(name: str, port: int) -> dict[str, Any]:
+        password = credentials.redis_password(name)
         return {
-            "url": topology.redis_url(port),
+            "url": topology.redis_url(port, password),
             "host": HOST,
             "port": port,
             **process(name),
-            "healthy": redis_ping(HOST, port),
+            "healthy": redis_ping(HOST, port, password),
         }
 
     clones = []
@@ -222,12 +227,13 @@ def summary(topology: Topology) -> str:
         lines.append(f"  {name}: {topology.clone_url(name)}  release {answer.body.get('release')}")
     ports = topology.ports
     lines += [
-        f"postgres primary: {topology.database_url(ports.pg_primary)}",
-        f"postgres replica: {topology.database_url(ports.pg_replica)}"
+        f"postgres primary: {HOST}:{ports.pg_primary}",
+        f"postgres replica: {HOST}:{ports.pg_replica}"
         + (f" (apply delay {topology.replica_delay:g}s)" if topology.replica_delay else ""),
-        f"redis (sessions): {topology.redis_url(ports.redis)}",
-        f"redis (cache): {topology.redis_url(ports.redis_cache)}",
-        f"redis (Dramatiq broker): {topology.redis_url(ports.redis_broker)}",
+        f"redis (sessions): {HOST}:{ports.redis}",
+        f"redis (cache): {HOST}:{ports.redis_cache}",
+        f"redis (Dramatiq broker): {HOST}:{ports.redis_broker}",
+        "  (each needs its password: the URLs with them are in `make status-json`)",
         f"workers: {', '.join(topology.worker_names)}",
     ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import ConfigurationError
 from .paths import Layout
 
+GIT = "/usr/bin/git"
 APT_HINT = "install it with: apt-get install -y postgresql redis-server nginx-light"
 
 

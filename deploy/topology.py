@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from .credentials import Credentials
 from .errors import ConfigurationError
 from .files import write_if_changed
 from .paths import Layout
@@ -114,11 +115,11 @@ class Topology:
     def lb_url(self) -> str:
         return f"http://{HOST}:{self.ports.lb}"
 
-    def database_url(self, port: int) -> str:
-        return f"postgres://{DB_USER}@{HOST}:{port}/{DB_NAME}"
+    def database_url(self, port: int, password: str, *, user: str = DB_USER) -> str:
+        return f"postgres://{user}:{password}@{HOST}:{port}/{DB_NAME}"
 
-    def redis_url(self, port: int) -> str:
-        return f"redis://{HOST}:{port}/0"
+    def redis_url(self, port: int, password: str) -> str:
+        return f"redis://:{password}@{HOST}:{port}/0"
 
     def with_overrides(
         self,
@@ -145,17 +146,18 @@ class Topology:
         return replace(self, **changes)
 
 
-def cluster_env(topology: Topology, layout: Layout) -> dict[str, str]:
+def cluster_env(topology: Topology, layout: Layout, credentials: Credentials) -> dict[str, str]:
     """The variables every app process gets; also written to ``RUN_DIR/cluster.env``."""
     ports = topology.ports
     return {
-        "DATABASE_URL": topology.database_url(ports.pg_primary),
-        "REPLICA_DATABASE_URL": topology.database_url(ports.pg_replica),
-        "REDIS_URL": topology.redis_url(ports.redis),
-        "REDIS_CACHE_URL": topology.redis_url(ports.redis_cache),
+        "DJANGO_SECRET_KEY": credentials.secret_key,
+        "DATABASE_URL": topology.database_url(ports.pg_primary, credentials.shop),
+        "REPLICA_DATABASE_URL": topology.database_url(ports.pg_replica, credentials.shop),
+        "REDIS_URL": topology.redis_url(ports.redis, credentials.redis),
+        "REDIS_CACHE_URL": topology.redis_url(ports.redis_cache, credentials.redis_cache),
         # The Dramatiq broker has its own Redis: stopping it (a fault drill) leaves
         # sessions alone, and its keys never compete with carts for memory.
-        "DRAMATIQ_BROKER_URL": topology.redis_url(ports.redis_broker),
+        "DRAMATIQ_BROKER_URL": topology.redis_url(ports.redis_broker, credentials.redis_broker),
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "DJANGO_EMAIL_FILE_PATH": str(layout.mail_dir),
         "DJANGO_MEDIA_ROOT": str(layout.media_root),
@@ -168,7 +170,7 @@ def cluster_env(topology: Topology, layout: Layout) -> dict[str, str]:
 
 def render_env_file(variables: Mapping[str, str]) -> str:
     """KEY=VALUE lines as read by django-environ's ``read_env`` (values have no newlines)."""
-    header = "# Written by `python -m deploy up`; addresses of the local cluster.\n"
+    header = "# Written by `python -m deploy up`: the local cluster's addresses and secrets.\n"
     return header + "".join(f"{key}={value}\n" for key, value in variables.items())
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.credentials import Credentials, ensure_credentials
 from deploy.paths import Layout
 
 
@@ -13,3 +14,9 @@ def layout(tmp_path: Path) -> Layout:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     return Layout(checkout=tmp_path / "checkout", run_dir=run_dir)
+
+
+@pytest.fixture
+def credentials(layout: Layout) -> Credentials:
+    """Generated credentials saved in the layout's RUN_DIR, as `up` saves them."""
+    return ensure_credentials(layout)

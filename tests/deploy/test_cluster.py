@@ -34,10 +34,10 @@ def test_status_json_lists_every_component_healthy(cluster: dict[str, Any]) -> N
         assert service["healthy"] is True and isinstance(service["pid"], int)
     assert cluster["services"]["primary"]["port"] == ports["pg_primary"]
     assert cluster["services"]["replica"]["port"] == ports["pg_replica"]
-    assert cluster["services"]["redis"]["url"] == f"redis://127.0.0.1:{ports['redis']}/0"
-    assert cluster["services"]["redis_cache"]["url"] == (
-        f"redis://127.0.0.1:{ports['redis_cache']}/0"
-    )
+    for key, port in (("redis", ports["redis"]), ("redis_cache", ports["redis_cache"])):
+        url = urlsplit(cluster["services"][key]["url"])
+        assert (url.scheme, url.hostname, url.port, url.path) == ("redis", "127.0.0.1", port, "/0")
+        assert url.password  # every Redis server requires one
     assert [c["url"] for c in cluster["clones"]] == [
         f"http://127.0.0.1:{ports['clone_base'] + i}" for i in range(len(cluster["clones"]))
     ]

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import re
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
 
+from deploy.credentials import Credentials
 from deploy.errors import ConfigurationError
 from deploy.nginx import fill_template, render_nginx_conf
 from deploy.paths import Layout
-from deploy.postgres import render_settings
-from deploy.programs import WORKER_STARTSECS, Program, app_env, render_program, worker_programs
+from deploy.postgres import PG_HBA, render_ident, render_settings
+from deploy.programs import (
+    WORKER_STARTSECS,
+    Program,
+    app_env,
+    cluster_programs,
+    render_program,
+    worker_programs,
+    write_program_files,
+)
+from deploy.redis_servers import render_redis_conf
+from deploy.runtime import APP_USER, Runtime, app_runtime
+from deploy.tools import Tools
 from deploy.topology import Ports, Topology, cluster_env, render_env_file
 
 
@@ -87,24 +100,31 @@ def test_program_renders_command_env_and_graceful_stop(tmp_path: Path) -> None:
     assert f"stdout_logfile={tmp_path / 'clone-1.log'}" in text
 
 
-def test_app_env_names_the_clone_release_and_services(layout: Layout, topology: Topology) -> None:
+def test_app_env_names_the_clone_release_and_services(
+    layout: Layout, topology: Topology, credentials: Credentials
+) -> None:
     env = app_env(topology, layout, "clone-2")
     assert env["SHOP_CLONE"] == "clone-2"
     assert env["SHOP_RELEASE"] == topology.release
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
     assert env["DJANGO_DEBUG"] == "false"
-    assert env["DATABASE_URL"] == "postgres://shop@127.0.0.1:55432/shop"
+    assert env["DATABASE_URL"] == f"postgres://shop:{credentials.shop}@127.0.0.1:55432/shop"
+    assert env["DJANGO_SECRET_KEY"] == credentials.secret_key
 
 
-def test_cluster_env_file_has_every_address(layout: Layout, topology: Topology) -> None:
-    text = render_env_file(cluster_env(topology, layout))
+def test_cluster_env_file_has_every_address_with_its_password(
+    layout: Layout, topology: Topology, credentials: Credentials
+) -> None:
+    text = render_env_file(cluster_env(topology, layout, credentials))
     lines = dict(line.split("=", 1) for line in text.splitlines() if not line.startswith("#"))
+    c = credentials
     assert lines == {
-        "DATABASE_URL": "postgres://shop@127.0.0.1:55432/shop",
-        "REPLICA_DATABASE_URL": "postgres://shop@127.0.0.1:55433/shop",
-        "REDIS_URL": "redis://127.0.0.1:56380/0",
-        "REDIS_CACHE_URL": "redis://127.0.0.1:56379/0",
-        "DRAMATIQ_BROKER_URL": "redis://127.0.0.1:56381/0",
+        "DJANGO_SECRET_KEY": c.secret_key,
+        "DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:55432/shop",
+        "REPLICA_DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:55433/shop",
+        "REDIS_URL": f"redis://:{c.redis}@127.0.0.1:56380/0",
+        "REDIS_CACHE_URL": f"redis://:{c.redis_cache}@127.0.0.1:56379/0",
+        "DRAMATIQ_BROKER_URL": f"redis://:{c.redis_broker}@127.0.0.1:56381/0",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "DJANGO_EMAIL_FILE_PATH": str(layout.mail_dir),
         "DJANGO_MEDIA_ROOT": str(layout.media_root),
@@ -128,6 +148,7 @@ def test_replica_settings_carry_the_apply_delay() -> None:
     assert "wal_level = replica" in render_settings("primary", 0)
 
 
+@pytest.mark.usefixtures("credentials")
 def test_workers_count_as_started_only_after_booting(layout: Layout, topology: Topology) -> None:
     # A worker that dies at import must fail its start (and end FATAL), not crash-loop
     # behind a successful `up`: startsecs outlasts its measured boot (see programs.py).
@@ -136,3 +157,47 @@ def test_workers_count_as_started_only_after_booting(layout: Layout, topology: T
     assert WORKER_STARTSECS >= 2 * 2.8
     assert all(p.startup_timeout > p.startsecs for p in workers)
     assert f"startsecs={WORKER_STARTSECS}\n" in render_program(workers[0], layout.logs)
+
+
+def test_postgres_trusts_no_one_and_takes_passwords_over_tcp() -> None:
+    rules = [line.split() for line in PG_HBA.splitlines() if line and not line.startswith("#")]
+    assert not any("trust" in rule for rule in rules)
+    assert {rule[-1] for rule in rules if rule[0] == "host"} == {"scram-sha-256"}
+    # The socket lets in only the server's own OS user, as the superuser.
+    assert [rule for rule in rules if rule[0] == "local"] == [
+        ["local", "all", "postgres", "peer", "map=owner"]
+    ]
+    assert render_ident("postgres").splitlines()[-1].split() == ["owner", "postgres", "postgres"]
+
+
+def test_no_secret_appears_on_any_command_line(
+    layout: Layout, topology: Topology, credentials: Credentials
+) -> None:
+    # `ps` shows every process's command line to every user of the host.
+    secrets = astuple(credentials)
+    for program in cluster_programs(topology, layout, Tools.discover()):
+        command = " ".join(program.command)
+        assert not [s for s in secrets if s in command], program.name
+    assert render_redis_conf("s3cret").splitlines()[-1] == "requirepass s3cret"
+
+
+def test_program_files_with_passwords_are_readable_by_their_owner_only(
+    layout: Layout, topology: Topology, credentials: Credentials
+) -> None:
+    programs = cluster_programs(topology, layout, Tools.discover())
+    write_program_files(programs, layout)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in layout.programs_dir.iterdir()}
+    assert modes and set(modes.values()) == {0o600}
+    assert credentials.shop in (layout.programs_dir / "clone-1.conf").read_text()
+
+
+def test_as_root_the_app_tier_runs_as_its_own_user_from_a_copy_in_run_dir(
+    layout: Layout,
+) -> None:
+    as_root = app_runtime(layout, as_root=True)
+    assert as_root.user == APP_USER
+    assert as_root.code.is_relative_to(layout.run_dir)
+    assert as_root.python.is_relative_to(layout.run_dir)
+    assert app_runtime(layout, as_root=False) == Runtime(
+        code=layout.checkout, venv_bin=layout.venv_bin, user=None
+    )

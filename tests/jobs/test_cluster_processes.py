@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from deploy.credentials import ensure_credentials
 from deploy.paths import Layout
 from deploy.programs import cluster_programs, render_program
 from deploy.tools import Tools
@@ -15,7 +16,7 @@ def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, 
     assert [w["name"] for w in cluster["workers"]] == ["worker-1", "worker-2", "outbox-relay"]
     assert all(w["state"] == "RUNNING" and isinstance(w["pid"], int) for w in cluster["workers"])
     broker_port = cluster["ports"]["redis_broker"]
-    assert cluster["services"]["redis_broker"]["url"] == f"redis://127.0.0.1:{broker_port}/0"
+    assert cluster["services"]["redis_broker"]["url"].endswith(f"@127.0.0.1:{broker_port}/0")
     assert cluster["services"]["redis_broker"]["healthy"] is True
     jobs = cluster["jobs"]
     assert set(jobs["orders"]["by_status"]) == {"QUEUED", "BAKING", "READY", "FAILED"}
@@ -25,6 +26,7 @@ def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, 
 
 def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> None:
     layout = Layout(checkout=Path("/srv/shop"), run_dir=tmp_path)
+    credentials = ensure_credentials(layout)
     topology = Topology(ports=Ports(), release="r7")
     programs = {p.name: p for p in cluster_programs(topology, layout, Tools.discover())}
 
@@ -34,12 +36,12 @@ def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> 
         assert (program.tier, program.role, program.port) == ("app", "worker", None)
         assert program.environment["SHOP_RELEASE"] == "r7"
         assert program.environment["SHOP_CLONE"] == program.name
-        broker_url = f"redis://127.0.0.1:{Ports().redis_broker}/0"
+        broker_url = f"redis://:{credentials.redis_broker}@127.0.0.1:{Ports().redis_broker}/0"
         assert program.environment["DRAMATIQ_BROKER_URL"] == broker_url
         # Longer than the actors' time_limit: a stop lets running jobs finish.
         assert program.stopwaitsecs > 60
     assert "manage.py rundramatiq" in render_program(worker, tmp_path)
     assert "manage.py outbox_relay" in render_program(relay, tmp_path)
-    env = cluster_env(topology, layout)
+    env = cluster_env(topology, layout, credentials)
     assert env["DJANGO_EMAIL_FILE_PATH"] == str(tmp_path / "mail")
     assert "redis-broker" in programs and programs["redis-broker"].tier == "data"
