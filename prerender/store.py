@@ -63,7 +63,9 @@ def _ensure(path: Path) -> Path:
 @contextmanager
 def _flock(name: str, *, wait: bool = True) -> Iterator[bool]:
     """An exclusive lock on ``PRERENDER_ROOT/name``; yields False if busy and not ``wait``."""
-    with open(_ensure(root()) / name, "a") as handle:
+    # Read-only: a lock file another user created (0644) still locks for everyone.
+    handle = os.open(_ensure(root()) / name, os.O_RDONLY | os.O_CREAT, FILE_MODE)
+    try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -73,6 +75,8 @@ def _flock(name: str, *, wait: bool = True) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)
 
 
 def publish_lock() -> Any:

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import requests
 
 from tests.cluster import wait_for
-from tests.deploy.helpers import CHECKOUT, new_session
+from tests.deploy.helpers import deploy_cli, new_session
 from tests.orders.conftest import cluster_env
 
 
 def manage(*args: str, timeout: float = 300) -> str:
-    """``manage.py ARGS`` on the cluster's database and directories; its output."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=CHECKOUT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """``manage.py ARGS`` as the cluster's app tier runs it (its user, code, settings):
+    the files it writes must stay the app tier's to change. Its output."""
+    done = deploy_cli("manage", *args, timeout=timeout)
     assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}{done.stderr}"
     return done.stdout
 
