@@ -136,13 +136,31 @@ def init_primary(layout: Layout, tools: Tools) -> bool:
     return True
 
 
-def _superuser_psql(tools: Tools, layout: Layout, port: int) -> list[str | Path]:
-    """``psql`` reaching the node on ``port`` through its socket, as the superuser."""
-    return [
-        tools.pg("psql"),
-        *["-h", str(layout.pg_socket_dir), "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
-        *["-v", "ON_ERROR_STOP=1", "-tA"],
-    ]
+def _as_superuser(
+    layout: Layout,
+    tools: Tools,
+    port: int,
+    *,
+    what: str,
+    sql: str | None = None,
+    script: str | None = None,
+    timeout: float = 60.0,
+) -> str:
+    """Run ``sql`` (or a ``script`` on standard input) as the superuser through the node's
+    socket, as the server's own OS user; the output, stripped."""
+    return run(
+        [
+            tools.pg("psql"),
+            *["-h", str(layout.pg_socket_dir), "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
+            *["-v", "ON_ERROR_STOP=1", "-tA"],
+            *(["-c", sql] if sql is not None else []),
+        ],
+        what=what,
+        input=script,
+        cwd=layout.pg_dir,  # the server's user may not be able to enter ours
+        as_user=_owner_args(),
+        timeout=timeout,
+    ).strip()
 
 
 def init_replica(
@@ -201,7 +219,7 @@ def ensure_database(
 ) -> None:
     """Create the roles and the ``shop`` database on the primary if missing, and set each
     role's password (every `up`: a cluster from before passwords gets them here)."""
-    psql = _superuser_psql(tools, layout, topology.ports.pg_primary)
+    port = topology.ports.pg_primary
     roles = {
         DB_USER: ("LOGIN CREATEDB", credentials.shop),
         REPLICATION_USER: ("LOGIN REPLICATION", credentials.replicator),
@@ -218,29 +236,28 @@ def ensure_database(
             )
         statements.append(f"ALTER ROLE {role} PASSWORD '{password}';")
     # On standard input: a command line would show the passwords to every user (`ps`).
-    run(psql, what="creating the roles", input="\n".join(statements) + "\n", as_user=_owner_args())
-    exists = run(
-        [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],  # noqa: S608 - constant
+    _as_superuser(layout, tools, port, what="creating the roles", script="\n".join(statements))
+    exists = _as_superuser(
+        layout,
+        tools,
+        port,
         what="looking for the shop database",
-        as_user=_owner_args(),
+        sql=f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",  # noqa: S608 - constant
     )
-    if exists.strip() != "1":
-        run(
-            [*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}"],
+    if exists != "1":
+        _as_superuser(
+            layout,
+            tools,
+            port,
             what="creating the shop database",
-            as_user=_owner_args(),
+            sql=f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}",
         )
 
 
 def query(layout: Layout, tools: Tools, port: int, sql: str) -> str:
     """One value from the server on ``port`` as the superuser; "" if it cannot answer."""
     try:
-        return run(
-            [*_superuser_psql(tools, layout, port), "-c", sql],
-            what="psql",
-            timeout=5,
-            as_user=_owner_args(),
-        ).strip()
+        return _as_superuser(layout, tools, port, what="psql", sql=sql, timeout=5)
     except CommandError:
         return ""
 

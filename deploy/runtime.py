@@ -72,16 +72,16 @@ def require_app_user() -> pwd.struct_passwd:
 def give_to_app_user(path: Path, *, mode: int, group: str | None = None) -> None:
     """Make ``path`` (a directory the app tier writes) the app user's, with ``mode``.
 
-    Files left by a root-run cluster of an earlier version are handed over too, once.
+    Anything inside that another user made (a cluster of an earlier version, run as root,
+    or a root shell's manage.py) is handed over too, or the app could not replace it.
     """
     path.mkdir(parents=True, exist_ok=True)
     if AS_ROOT:
         user = require_app_user()
         gid = grp.getgrnam(group).gr_gid if group else user.pw_gid
-        if path.stat().st_uid != user.pw_uid:
-            for item in (path, *_walk(path)):
+        for item in (path, *_walk(path)):
+            if item.lstat().st_uid != user.pw_uid:
                 os.chown(item, user.pw_uid, gid, follow_symlinks=False)
-        os.chown(path, user.pw_uid, gid)
     path.chmod(mode)
 
 

@@ -9,10 +9,7 @@ fails at once, saying so, when the cluster is not up.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +17,7 @@ import pytest
 import requests
 
 from tests.cluster import deploy
-from tests.deploy.helpers import CHECKOUT, deploy_cli
+from tests.deploy.helpers import deploy_cli
 from tests.factories import (
     PICTURE_IMAGE,
     PictureFactory,
@@ -124,22 +121,9 @@ def lb_url(cluster: dict[str, Any]) -> str:
 @pytest.fixture(scope="session")
 def product_slug(lb_url: str) -> str:
     """A published product's slug, seeding the demo catalog (as `make up` does) if empty."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "seed_catalog",
-            "--if-empty",
-            "--verbosity",
-            "0",
-        ],
-        cwd=CHECKOUT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    # As the app tier: the demo pictures must be the app user's, who bakes onto them.
+    seeded = deploy_cli("manage", "seed_catalog", "--if-empty", "--verbosity", "0")
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     home = requests.get(f"{lb_url}/", timeout=10).text
     for category in re.findall(r'href="(/categories/[\w-]+/)"', home):
         page = requests.get(f"{lb_url}{category}", timeout=10).text

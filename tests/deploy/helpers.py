@@ -35,7 +35,12 @@ def deploy_cli(
 def cluster_status() -> dict[str, Any]:
     """The parsed ``status-json``, whatever the cluster's health."""
     done = deploy_cli("status-json", timeout=60)
-    return json.loads(done.stdout)
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise AssertionError(
+            f"status-json gave no JSON (exit {done.returncode}):\n{done.stdout}{done.stderr}"
+        ) from None
 
 
 def new_session() -> requests.Session:

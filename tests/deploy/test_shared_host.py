@@ -19,12 +19,17 @@ import pytest
 import redis
 
 from deploy.runtime import APP_USER
+from tests.deploy.helpers import cluster_status
 
 REDIS_SERVICES = ("redis", "redis_cache", "redis_broker")
 
 
-def _uid(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
+def _uid(pid: int) -> int | None:
+    """The real user id of ``pid``; None when it has just exited (a worker recycled)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return None
     return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
 
 
@@ -47,11 +52,15 @@ def _with_children(pid: int) -> list[int]:
     return found
 
 
-def test_no_clone_worker_relay_or_redis_server_runs_as_root(cluster: dict[str, Any]) -> None:
-    tops = [p["pid"] for p in (*cluster["clones"], *cluster["workers"])]
-    tops += [cluster["services"][key]["pid"] for key in REDIS_SERVICES]
+@pytest.mark.usefixtures("cluster")
+def test_no_clone_worker_relay_or_redis_server_runs_as_root() -> None:
+    now = cluster_status()  # the pids of this moment: earlier tests restart processes
+    tops = [p["pid"] for p in (*now["clones"], *now["workers"])]
+    tops += [now["services"][key]["pid"] for key in REDIS_SERVICES]
     expected = pwd.getpwnam(APP_USER).pw_uid if os.geteuid() == 0 else os.geteuid()
-    uids = {pid: _uid(pid) for top in tops for pid in _with_children(top)}
+    uids = {
+        pid: uid for top in tops for pid in _with_children(top) if (uid := _uid(pid)) is not None
+    }
     assert len(uids) > len(tops)  # the clones' and workers' own worker processes too
     assert set(uids.values()) == {expected}
     assert expected != 0
