@@ -3,10 +3,10 @@
 ``python -m deploy up`` runs what production runs, from the machine's own binaries and
 with project-owned data and ports, touching none of the machine's own services:
 
-* PostgreSQL primary (127.0.0.1:55432) and a streaming replica made with
-  ``pg_basebackup -R -X stream`` (:55433, optional apply delay for lag tests);
-* Redis for sessions (:56380, persistent, ``noeviction``), a Redis cache (:56379,
-  ``allkeys-lru``, nothing on disk) and a Redis for the Dramatiq broker (:56381,
+* PostgreSQL primary (127.0.0.1:25432) and a streaming replica made with
+  ``pg_basebackup -R -X stream`` (:25433, optional apply delay for lag tests);
+* Redis for sessions (:26380, persistent, ``noeviction``), a Redis cache (:26379,
+  ``allkeys-lru``, nothing on disk) and a Redis for the Dramatiq broker (:26381,
   persistent, ``noeviction``);
 * N identical gunicorn clones of one release (:8001..), after the release phase
   (``migrate``, ``collectstatic``) has run once;

@@ -52,15 +52,19 @@ def _port(environ: Mapping[str, str], name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """TCP ports on 127.0.0.1; clone N listens on ``clone_base + N - 1``."""
+    """TCP ports on 127.0.0.1; clone N listens on ``clone_base + N - 1``.
+
+    All below Linux's ephemeral range (32768-60999): there, any outgoing connection on the
+    host may hold the port as its own end, and a server that starts then cannot bind it.
+    """
 
     lb: int = 8000
     clone_base: int = 8001
-    pg_primary: int = 55432
-    pg_replica: int = 55433
-    redis: int = 56380
-    redis_cache: int = 56379
-    redis_broker: int = 56381
+    pg_primary: int = 25432
+    pg_replica: int = 25433
+    redis: int = 26380
+    redis_cache: int = 26379
+    redis_broker: int = 26381
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], base: Ports | None = None) -> Ports:

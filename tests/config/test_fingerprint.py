@@ -37,10 +37,10 @@ def test_fingerprint_changes_when_a_shared_setting_differs():
 
 
 def test_fingerprint_ignores_passwords_inside_urls():
-    cache = "redis://:{}@127.0.0.1:56379/0"
+    cache = "redis://:{}@127.0.0.1:26379/0"
     one = _fingerprint_in_new_process(REDIS_CACHE_URL=cache.format("first-password"))
     two = _fingerprint_in_new_process(REDIS_CACHE_URL=cache.format("rotated-password"))
-    other_host = _fingerprint_in_new_process(REDIS_CACHE_URL="redis://:x@10.0.0.9:56379/0")
+    other_host = _fingerprint_in_new_process(REDIS_CACHE_URL="redis://:x@10.0.0.9:26379/0")
     assert one == two
     assert one != other_host
 

@@ -38,9 +38,9 @@ def test_commands_before_the_first_up_say_what_to_run(layout: Layout) -> None:
 
 def test_a_replica_made_before_the_replication_role_is_made_again(tmp_path) -> None:
     conf = tmp_path / "postgresql.auto.conf"
-    conf.write_text("primary_conninfo = 'user=postgres host=127.0.0.1 port=55432 sslmode=prefer'\n")
-    assert _streams_from(tmp_path) == (55432, "postgres")  # not REPLICATION_USER: remade
+    conf.write_text("primary_conninfo = 'user=postgres host=127.0.0.1 port=25432 sslmode=prefer'\n")
+    assert _streams_from(tmp_path) == (25432, "postgres")  # not REPLICATION_USER: remade
     conf.write_text(
-        f"primary_conninfo = 'user={REPLICATION_USER} password=x host=127.0.0.1 port=55432'\n"
+        f"primary_conninfo = 'user={REPLICATION_USER} password=x host=127.0.0.1 port=25432'\n"
     )
-    assert _streams_from(tmp_path) == (55432, REPLICATION_USER)
+    assert _streams_from(tmp_path) == (25432, REPLICATION_USER)

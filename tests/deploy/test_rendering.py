@@ -25,7 +25,7 @@ from deploy.programs import (
 from deploy.redis_servers import render_redis_conf
 from deploy.runtime import APP_USER, Runtime, app_runtime
 from deploy.tools import Tools
-from deploy.topology import Ports, Topology, cluster_env, render_env_file
+from deploy.topology import DEFAULT_CLONES, Ports, Topology, cluster_env, render_env_file
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_app_env_names_the_clone_release_and_services(
     assert env["SHOP_RELEASE"] == topology.release
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
     assert env["DJANGO_DEBUG"] == "false"
-    assert env["DATABASE_URL"] == f"postgres://shop:{credentials.shop}@127.0.0.1:55432/shop"
+    assert env["DATABASE_URL"] == f"postgres://shop:{credentials.shop}@127.0.0.1:25432/shop"
     assert env["DJANGO_SECRET_KEY"] == credentials.secret_key
 
 
@@ -120,11 +120,11 @@ def test_cluster_env_file_has_every_address_with_its_password(
     c = credentials
     assert lines == {
         "DJANGO_SECRET_KEY": c.secret_key,
-        "DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:55432/shop",
-        "REPLICA_DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:55433/shop",
-        "REDIS_URL": f"redis://:{c.redis}@127.0.0.1:56380/0",
-        "REDIS_CACHE_URL": f"redis://:{c.redis_cache}@127.0.0.1:56379/0",
-        "DRAMATIQ_BROKER_URL": f"redis://:{c.redis_broker}@127.0.0.1:56381/0",
+        "DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:25432/shop",
+        "REPLICA_DATABASE_URL": f"postgres://shop:{c.shop}@127.0.0.1:25433/shop",
+        "REDIS_URL": f"redis://:{c.redis}@127.0.0.1:26380/0",
+        "REDIS_CACHE_URL": f"redis://:{c.redis_cache}@127.0.0.1:26379/0",
+        "DRAMATIQ_BROKER_URL": f"redis://:{c.redis_broker}@127.0.0.1:26381/0",
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "DJANGO_EMAIL_FILE_PATH": str(layout.mail_dir),
         "DJANGO_MEDIA_ROOT": str(layout.media_root),
@@ -135,9 +135,15 @@ def test_cluster_env_file_has_every_address_with_its_password(
     }
 
 
+def test_default_ports_are_never_handed_out_to_outgoing_connections() -> None:
+    low, _high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = Ports()
+    assert max(*astuple(ports), ports.clone_base + DEFAULT_CLONES) < low
+
+
 def test_ports_move_with_environment_variables() -> None:
     ports = Ports.from_env({"SHOP_LB_PORT": "9000", "SHOP_PG_PORT": "6543"})
-    assert (ports.lb, ports.pg_primary, ports.redis) == (9000, 6543, 56380)
+    assert (ports.lb, ports.pg_primary, ports.redis) == (9000, 6543, 26380)
     with pytest.raises(ConfigurationError, match="SHOP_REDIS_PORT"):
         Ports.from_env({"SHOP_REDIS_PORT": "http"})
 

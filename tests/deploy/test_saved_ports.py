@@ -39,7 +39,7 @@ def test_up_applies_port_variables_over_the_saved_ports() -> None:
     saved = Ports(lb=9000)
     wanted = Ports.from_env({"SHOP_PG_PORT": "6000"}, base=saved)
     assert (wanted.lb, wanted.pg_primary) == (9000, 6000)
-    assert saved.changes(wanted) == ["SHOP_PG_PORT 55432 -> 6000"]
+    assert saved.changes(wanted) == ["SHOP_PG_PORT 25432 -> 6000"]
     assert saved.changes(saved) == []
 
 
