@@ -47,18 +47,24 @@ def _locations_now(product_ids: Iterable[int]) -> set[str]:
     return paths
 
 
-def pages_withdraw(*, product_ids: Iterable[int], home: bool, lsn: Lsn | None) -> set[str]:
+def pages_withdraw(
+    *, product_ids: Iterable[int], lsn: Lsn | None, home: bool = False, listings: bool = False
+) -> set[str]:
     """Take out of service every published page a committed change may have altered,
     and queue their re-render. Called right after the commit; returns the paths.
 
-    Recorded as pending even with nothing published yet while a build runs: it must
-    leave these pages out when it publishes.
+    ``listings``: every category listing too (a category renamed, moved or deleted,
+    which the products' pages alone do not name when it has none). Recorded as pending
+    even with nothing published yet while a build runs: it must leave these pages out
+    when it publishes.
     """
     ids = sorted(set(product_ids))
     paths = {HOME} if home else set()
     base = store.current_build()
     if base is None and not store.build_running():
         return set()  # nothing published, and no build that could publish the old page
+    if listings:
+        paths |= _all_category_paths(base)
     for product_id in ids:
         paths |= set(store.product_location(base, product_id) or ()) if base else set()
     try:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import re
 import threading
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
 import prerender.build
@@ -113,3 +116,14 @@ def test_a_build_renders_with_several_processes(product):
     assert figures.pages == 2 + 6
     for other in others:
         assert published(f"/products/{other.slug}/") is not None
+
+
+def test_the_command_builds_once_and_then_only_if_nothing_is_published(product):
+    out = StringIO()
+    call_command("prerender", "--processes", "1", stdout=out)
+    assert re.search(r"published \S+: 3 pages in [\d.]+ s \(\d+ pages/s", out.getvalue())
+    call_command("prerender", "--if-unpublished", stdout=out)
+    assert "published already; nothing to do" in out.getvalue()
+    with store.build_lock():
+        call_command("prerender", "--processes", "1", stdout=out)
+    assert "another build is running" in out.getvalue()

@@ -116,3 +116,15 @@ def test_a_new_product_is_prerendered_by_its_job(built, product):
     _run_queued_jobs()
     assert "Fresh from the oven" in published(f"/products/{new.slug}/")
     assert "Fresh from the oven" in published(f"/categories/{product.category.slug}/")
+
+
+def test_a_deleted_category_page_is_removed_for_good(built, product):
+    empty = CategoryFactory()
+    site_build(processes=1)
+    assert published(f"/categories/{empty.slug}/") is not None
+    empty.delete()
+    assert published(f"/categories/{empty.slug}/") is None
+    _run_queued_jobs()
+    assert published(f"/categories/{empty.slug}/") is None
+    assert published(f"/categories/{product.category.slug}/") is not None
+    assert empty.name not in published("/")
