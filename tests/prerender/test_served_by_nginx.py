@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.cluster import wait_for
 from tests.deploy.helpers import cluster_status
 from tests.prerender.cluster import (
     category_of,
@@ -104,3 +105,25 @@ def test_reading_pages_while_builds_publish_never_gets_a_broken_or_missing_page(
             thread.join(30)
     assert broken == []
     assert sum(prerendered for _, _, prerendered in seen) > 10
+
+
+NIGHTLY = """
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from django.conf import settings
+from prerender.nightly import nightly_build_if_due
+night = date(2100, 1, 1) + timedelta(days=random.randrange(36500))
+at = datetime.combine(night, time.fromisoformat(settings.PRERENDER_NIGHTLY_AT), UTC)
+for minutes in (5, 30):
+    print(nightly_build_if_due(at + timedelta(minutes=minutes)))
+"""
+
+
+def test_the_nightly_build_is_queued_once_and_published_by_a_worker(pages: list[str]) -> None:
+    before = cluster_status()["prerender"]["last_build"]["name"]
+    assert manage("shell", "-c", NIGHTLY).split()[-2:] == ["1", "0"]  # the second: same night
+    wait_for(
+        lambda: cluster_status()["prerender"]["last_build"]["name"] != before,
+        timeout=60,
+        what="the nightly build published by a worker",
+    )
