@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from deploy.paths import Layout
 from deploy.programs import app_env
+from deploy.runtime import app_runtime
 from deploy.topology import load_topology
 from tests.cluster import deploy, wait_for
-from tests.deploy.helpers import CHECKOUT, new_session
+from tests.deploy.helpers import new_session
 from tests.orders.conftest import (
     emails_about,
     place_order,
@@ -59,13 +59,18 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
     url = _rabbitmq_url(in_ci)
     layout = Layout.discover()
     port = _free_port()
-    python = [sys.executable, str(CHECKOUT / "manage.py")]
+    # As the cluster's app tier: its user (as root), code and venv, so the pictures it
+    # bakes into the shared media are the app user's like every other.
+    runtime = app_runtime(layout)
+    as_app_user = ["/usr/sbin/runuser", "-u", runtime.user, "--"] if runtime.user else []
+    python = [*as_app_user, *runtime.manage]
     commands = {
         "rabbit-clone": [
-            str(layout.venv_bin / "gunicorn"),
+            *as_app_user,
+            str(runtime.venv_bin / "gunicorn"),
             "config.wsgi",
             "-c",
-            str(CHECKOUT / "deploy" / "gunicorn.conf.py"),
+            str(runtime.code / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -85,7 +90,7 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
             }
             log = open(layout.logs / f"test-{name}.log", "w")  # noqa: SIM115
             processes.append(
-                subprocess.Popen(command, cwd=CHECKOUT, env=env, stdout=log, stderr=log)
+                subprocess.Popen(command, cwd=runtime.code, env=env, stdout=log, stderr=log)
             )
         clone = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(clone), timeout=30, what="the RabbitMQ clone's /healthz")
