@@ -3,11 +3,9 @@ re-rendered by a job; a page that no longer exists is removed for good."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from catalog import services
 from config.lsn import primary_current_lsn
@@ -15,7 +13,7 @@ from prerender import store
 from prerender.actors import prerender_pages
 from prerender.build import site_build
 from prerender.services import pages_pending_resend, pages_rerender
-from tests.factories import CategoryFactory
+from tests.factories import CategoryFactory, admin_price_form
 from tests.prerender.conftest import make_product, published, queued
 from tests.workers import run_as_worker
 
@@ -135,17 +133,7 @@ def test_a_deleted_category_page_is_removed_for_good(built, product):
 def test_a_price_added_in_the_admin_takes_its_page_out_and_the_job_puts_it_back(
     built, product, admin_client
 ):
-    valid_from = timezone.now() - timedelta(minutes=1)
-    added = admin_client.post(
-        "/admin/catalog/price/add/",
-        {
-            "product": product.pk,
-            "amount": "15.25",
-            "currency": "EUR",
-            "valid_from_0": valid_from.strftime("%Y-%m-%d"),
-            "valid_from_1": valid_from.strftime("%H:%M:%S"),
-        },
-    )
+    added = admin_client.post("/admin/catalog/price/add/", admin_price_form(product, "15.25"))
     assert added.status_code == 302, added.text
     assert published(f"/products/{product.slug}/") is None
     _run_queued_jobs()
