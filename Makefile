@@ -38,6 +38,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs.
 	$(PY) -m deploy up
 	$(CLUSTER_MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
+	@# The first build of the prerendered pages; later ones come nightly (lesson 4.1).
+	$(CLUSTER_MANAGE) prerender --if-unpublished --verbosity 0
 	@$(MAKE) --no-print-directory admin-user
 	@# The URLs are printed whatever the health; the exit code tells it.
 	@$(PY) -m deploy status --wait 60; healthy=$$?; \
@@ -75,6 +77,8 @@ rollout:  ## Restart the clones one by one on the current code (zero failed requ
 
 .PHONY: bench
 bench: bootstrap  ## Measure the serving tiers of the running cluster (make up first).
+	@# wrk: a load client fast enough to measure what nginx serves from files.
+	@$(INSTALL_PACKAGES) wrk
 	$(PY) -m deploy.bench
 
 .PHONY: test

@@ -1,11 +1,11 @@
 """The product page's HTML, cached beside its ``ProductPage`` (``catalog.page_cache``).
 
-Rendering the template was most of a warm hit's time. The whole page is rendered once
-per language and stored in the product's hash, next to the object it was rendered
-from: the same key, version and invalidation, and the same single read on a hit. Only
-per-request parts are left out: the CSRF input goes into a slot at serving time (the
-cart count already comes from ``/cart.json``). A rendering is valid until the next
-scheduled price takes over, and the field it is stored under names the fingerprint
+Rendering the template was most of a warm hit's time. The page holds nothing per
+request (it is the very page that is prerendered: the cart and the CSRF token come from
+``/cart.json`` and ``static/shop.js``), so it is rendered once per language and stored
+in the product's hash, next to the object it was rendered from: the same key, version
+and invalidation, and the same single read on a hit. A rendering is valid until the
+next scheduled price takes over, and the field it is stored under names a fingerprint
 of the templates, so two releases never serve each other's HTML.
 """
 
@@ -13,41 +13,40 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from functools import cache
 
-from django.http import HttpRequest
-from django.template.backends.utils import csrf_input
-from django.template.loader import get_template, render_to_string
-from django.utils.safestring import mark_safe
+from django.http import HttpResponse
+from django.template.loader import get_template
 from django.utils.translation import get_language
 
 from catalog.page_cache import product_page_entry, product_page_rendering_store
 from catalog.selectors import ProductPage
 
-TEMPLATE = "catalog/product.html"
-TEMPLATES = (TEMPLATE, "base.html")  # what the HTML is made of
-CSRF_SLOT = "<!--csrf-input-->"
+TEMPLATES = ("catalog/product.html", "base.html")  # what the HTML is made of
 
 
-def product_page_html(*, request: HttpRequest, slug: str) -> str:
-    """The product page for ``request``'s language; ``Http404`` if there is none."""
-    language = get_language()
-    field = f"html-{_templates_fingerprint()}-{language}"
+def product_page_html(*, slug: str, render: Callable[[ProductPage], HttpResponse]) -> bytes:
+    """The product page's HTML in the current language, ``render(page)``'s body when it
+    is not cached yet; ``Http404`` if there is no such product."""
+    field = f"html-{_templates_fingerprint()}-{get_language()}"
     cached = product_page_entry(slug=slug, rendering=field)
     html = _still_valid(cached.rendering)
     if html is None:
-        html, until = _render(cached.page, language)
-        data = f"{until or ''}\n{html}".encode()
+        rendered_at = time.time()
+        html = render(cached.page).content
+        until = _next_price_start(cached.page, after=rendered_at)
+        data = f"{until or ''}\n".encode() + html
         product_page_rendering_store(cached=cached, rendering=field, data=data)
-    return html.replace(CSRF_SLOT, str(csrf_input(request)), 1)
+    return html
 
 
-def _still_valid(data: bytes | None) -> str | None:
+def _still_valid(data: bytes | None) -> bytes | None:
     """The stored HTML, or None: none stored, a scheduled price has taken over since,
     or it is not what this code stores (rendered again, like an unreadable page)."""
     if data is None:
         return None
-    until, _, html = data.decode(errors="replace").partition("\n")
+    until, _, html = data.partition(b"\n")
     try:
         if until and float(until) <= time.time():
             return None
@@ -56,15 +55,9 @@ def _still_valid(data: bytes | None) -> str | None:
     return html
 
 
-def _render(page: ProductPage, language: str) -> tuple[str, float | None]:
-    """The HTML, and the Unix time at which a scheduled price makes it stale."""
-    rendered_at = time.time()
-    html = render_to_string(
-        TEMPLATE,
-        {"page": page, "text": page.text_for(language), "csrf_slot": mark_safe(CSRF_SLOT)},  # noqa: S308
-    )
+def _next_price_start(page: ProductPage, *, after: float) -> float | None:
     starts = (price.valid_from.timestamp() for price in page.prices)
-    return html, min((start for start in starts if start > rendered_at), default=None)
+    return min((start for start in starts if start > after), default=None)
 
 
 @cache

@@ -1,41 +1,67 @@
-"""Storefront pages. Thin: parse the URL, read through the caches, render."""
+"""Storefront pages. Thin: parse the URL, read through the caches, render.
+
+The ``*_response`` functions render a page from data already read, so that a page
+rendered ahead of time (prerendered) is the very page a clone would answer.
+"""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 
 from catalog import cached_reads
 from catalog.page_renderings import product_page_html
+from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", {"categories": cached_reads.categories()})
+def home_response(request: HttpRequest, categories: list[CategorySummary]) -> HttpResponse:
+    return render(request, "catalog/home.html", {"categories": categories})
 
 
-def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    if "page" in request.GET:
-        return redirect(_category_url(slug, _page_number(request.GET["page"])), permanent=True)
-    return _category_page(request, slug, 1)
-
-
-def category_page_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    if number == 1:
-        return redirect(_category_url(slug, 1), permanent=True)  # one address per page
-    return _category_page(request, slug, number)
-
-
-def _category_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    page = cached_reads.category_page(slug=slug, number=number)
+def category_response(request: HttpRequest, page: CategoryPage) -> HttpResponse:
     context = {
         "page": page,
-        "previous_url": page.previous_number and _category_url(slug, page.previous_number),
-        "next_url": page.next_number and _category_url(slug, page.next_number),
+        "previous_url": page.previous_number and category_url(page.slug, page.previous_number),
+        "next_url": page.next_number and category_url(page.slug, page.next_number),
     }
     return render(request, "catalog/category.html", context)
 
 
+def product_response(request: HttpRequest, page: ProductPage) -> HttpResponse:
+    return render(
+        request,
+        "catalog/product.html",
+        {"page": page, "text": page.text_for(get_language())},
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return home_response(request, cached_reads.categories())
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    if "page" in request.GET:
+        return redirect(category_url(slug, _page_number(request.GET["page"])), permanent=True)
+    return category_response(request, cached_reads.category_page(slug=slug))
+
+
+def category_page_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    if number == 1:
+        return redirect(category_url(slug, 1), permanent=True)  # one address per page
+    return category_response(request, cached_reads.category_page(slug=slug, number=number))
+
+
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse(product_page_html(request=request, slug=slug))
+    # The HTML is cached beside the page: rendered here only when it is not.
+    html = product_page_html(slug=slug, render=lambda page: product_response(request, page))
+    return HttpResponse(html)
+
+
+def category_url(slug: str, number: int) -> str:
+    """The one address of page ``number`` of a category's listing."""
+    if number == 1:
+        return reverse("catalog:category", args=[slug])
+    return reverse("catalog:category-page", args=[slug, number])
 
 
 def _page_number(text: str) -> int:
@@ -43,9 +69,3 @@ def _page_number(text: str) -> int:
     if not (text.isdecimal() and text.isascii() and len(text) <= 6) or int(text) < 1:
         raise Http404("No such page.")
     return int(text)
-
-
-def _category_url(slug: str, number: int) -> str:
-    if number == 1:
-        return reverse("catalog:category", args=[slug])
-    return reverse("catalog:category-page", args=[slug, number])
