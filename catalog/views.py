@@ -5,17 +5,21 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from catalog import cached_reads
+from catalog.read_model import reports_read_model
 
 
+@reports_read_model
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", {"categories": cached_reads.categories()})
 
 
+@reports_read_model
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = cached_reads.category_page(slug=slug)
     return render(request, "catalog/category.html", {"page": page})
 
 
+@reports_read_model
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = cached_reads.product_page(slug=slug)
     return render(
