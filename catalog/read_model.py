@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
+from typing import TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
@@ -27,18 +28,24 @@ from catalog.selectors import (
 )
 from config.databases import PRIMARY
 
+T = TypeVar("T")
 HEADER = "X-Read-Model"
 _served: ContextVar[str] = ContextVar("catalog_read_model", default="cache")
 
 
+def _first_of(mongo: Callable[[], T | None], sql: Callable[[], T]) -> T:
+    """The Mongo read if it can serve (``None`` when off or not fresh enough), else SQL."""
+    found = mongo()
+    if found is not None:
+        _served.set("mongo")
+        return found
+    _served.set("sql")
+    return sql()
+
+
 def product_page_read(*, slug: str) -> ProductPage:
     """The product page from the read model; ``Http404`` if it is not for sale."""
-    page = product_page_find(slug=slug)
-    if page is not None:
-        _served.set("mongo")
-        return page
-    _served.set("sql")
-    return product_page_get(slug=slug)
+    return _first_of(lambda: product_page_find(slug=slug), lambda: product_page_get(slug=slug))
 
 
 def product_id_read(*, slug: str) -> int | None:
@@ -51,12 +58,8 @@ def product_id_read(*, slug: str) -> int | None:
 
 
 def category_page_read(*, slug: str) -> CategoryPage:
-    page = category_page_find(slug=slug)
-    if page is not None:
-        _served.set("mongo")
-        return page
-    _served.set("sql")
-    return category_page_get(slug=slug)
+    """A category's listing from the read model; ``Http404`` if there is no such category."""
+    return _first_of(lambda: category_page_find(slug=slug), lambda: category_page_get(slug=slug))
 
 
 def categories_read() -> list[CategorySummary]:

@@ -1,6 +1,7 @@
 """Dramatiq actors of the read model. Thin: take IDs, call the projection."""
 
 import time
+from typing import Any
 
 import dramatiq
 
@@ -10,7 +11,7 @@ from config.stats import stat_count
 
 # Retried with backoff for about 15 minutes while Mongo or PostgreSQL is unreachable;
 # `catalog_sync_mongo` repairs whatever a job that gave up left behind.
-PROJECT_OPTIONS = {
+PROJECT_OPTIONS: dict[str, Any] = {
     "queue_name": "catalog",
     "max_retries": 20,
     "min_backoff": 500,  # ms, doubling up to a minute

@@ -3,9 +3,10 @@
 The trap is order: two projections of one product may finish in any order (two workers,
 retries, a sync running beside them). Each carries a version, the primary's WAL position
 (LSN) taken *before* its reads, which are made from data at least that new; the write is
-conditional on the stored version being lower, so an older projection never replaces a
-newer one. Whether a refused write was stale is decided by reading the document again:
-the error's index may be the slug's, not ``_id``'s.
+conditional on the stored version being no higher, so an older projection never replaces
+a newer one (equal versions read the same committed data: nothing was committed between).
+Whether a refused write was stale is decided by reading the document again: the error's
+index may be the slug's, not ``_id``'s.
 """
 
 from __future__ import annotations
@@ -57,13 +58,13 @@ def document_write(
     *, product_id: int, fields: dict[str, Any], version: Lsn, written: Lsn | None = None
 ) -> bool:
     """Store ``fields`` (``TOMBSTONE`` to remove the page) as the document's ``version``,
-    unless a version at least as new is stored. True if written."""
+    unless a newer version is stored. True if written."""
     for _attempt in range(2):
         try:
             return _write_if_newer(product_id, fields, version, written)
         except DuplicateKeyError:
             stored = products_collection().find_one({"_id": product_id}, {"version": 1})
-            if stored is not None and stored["version"] >= version:
+            if stored is not None and stored["version"] > version:
                 return False  # stale: a newer projection is there
             # Another product's document still holds this slug: that product has changed
             # (renamed) and its own projection is on the way. Take its page out until then.
@@ -80,7 +81,7 @@ def _write_if_newer(
         update["$unset"] = removed
     update["$max"] = {"written": written or 0}
     result = products_collection().update_one(
-        {"_id": product_id, "version": {"$lt": version}}, update, upsert=True
+        {"_id": product_id, "version": {"$lte": version}}, update, upsert=True
     )
     if result.upserted_id is not None and fields:
         # A product new to the read model: listings cached from documents without it
