@@ -8,7 +8,7 @@ the test that asked for it, naming the fix.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +29,13 @@ def find_chromium(environ: Mapping[str, str] | None = None) -> Path | None:
 
 
 @contextmanager
-def browser_page(*, headers: dict[str, str] | None = None) -> Iterator[Page]:
+def browser_page(
+    *, headers: dict[str, str] | None = None, ports: Iterable[int] = ()
+) -> Iterator[Page]:
     """A fresh headless Chromium page (own cookies), closed on exit.
+
+    ``ports``: the cluster's ports the page visits. Chromium refuses some ports (e.g. 6000,
+    X11's) unless they are allowed explicitly, and a cluster may be moved onto one.
 
     Runs Playwright's event loop only inside the block: pytest-django's database access
     before and after it stays synchronous.
@@ -42,7 +47,11 @@ def browser_page(*, headers: dict[str, str] | None = None) -> Iterator[Page]:
             "(installs Debian's chromium, or Ubuntu's chromium-browser)"
         )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium))
+        allowed = ",".join(str(port) for port in ports)
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium),
+            args=[f"--explicitly-allowed-ports={allowed}"] if allowed else [],
+        )
         try:
             context = browser.new_context(extra_http_headers=headers or {})
             yield context.new_page()
