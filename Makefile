@@ -44,6 +44,8 @@ up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs 
 	$(CLUSTER_MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
 	@# Switched on now: project the catalog that is already there into documents.
 	@if [ "$(MONGO)" = 1 ]; then $(CLUSTER_MANAGE) catalog_sync_mongo; fi
+	@# The first build of the prerendered pages; later ones come nightly (lesson 4.1).
+	$(CLUSTER_MANAGE) prerender --if-unpublished --verbosity 0
 	@$(MAKE) --no-print-directory admin-user
 	@# The URLs are printed whatever the health; the exit code tells it.
 	@$(PY) -m deploy status --wait 60; healthy=$$?; \
@@ -81,6 +83,8 @@ rollout:  ## Restart the clones one by one on the current code (zero failed requ
 
 .PHONY: bench
 bench: bootstrap  ## Measure the serving tiers of the running cluster (make up first).
+	@# wrk: a load client fast enough to measure what nginx serves from files.
+	@$(INSTALL_PACKAGES) wrk
 	$(PY) -m deploy.bench
 
 .PHONY: test

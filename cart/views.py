@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cart.errors import CartError
 from cart.selectors import cart_lines, slugs_for_sale
@@ -44,8 +44,10 @@ def _cart_json(cart: SessionCart, *, status: int = 200, error: str | None = None
     return JsonResponse(body, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method != "POST":
+        return _add_form(request, slug)
     cart, for_sale = _cart_for_sale(request, slug)
     if slug not in for_sale:
         return _refused(request, cart, "We have no product with that name.", status=404)
@@ -81,6 +83,19 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cart_json(request: HttpRequest) -> JsonResponse:
     return _cart_json(SessionCart(request.session))  # the session only: no SQL
+
+
+def _add_form(request: HttpRequest, slug: str) -> HttpResponse:
+    """Without JavaScript, a product page's "Add to cart" comes here (a GET: shareable
+    pages hold no CSRF token), and this dynamic page asks once more with a real form."""
+    if slug not in slugs_for_sale(slugs=[slug]):
+        return _detail_page(
+            request,
+            SessionCart(request.session),
+            status=404,
+            error="We have no product with that name.",
+        )
+    return render(request, "cart/add.html", {"slug": slug})
 
 
 def _refused(request: HttpRequest, cart: SessionCart, message: str, *, status: int):

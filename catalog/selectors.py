@@ -11,7 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from django.db.models import Avg, Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -196,36 +197,79 @@ def product_page_get(*, slug: str) -> ProductPage:
 def product_page_assemble(*, product: Product) -> ProductPage:
     """Five queries (prices, texts, pictures, review summary, latest reviews), whatever
     the number of rows; ``product`` comes with its category already loaded."""
-    prices = tuple(
-        PriceData(amount=p.amount, currency=p.currency, valid_from=p.valid_from)
-        for p in Price.objects.filter(product=product).order_by("-valid_from")
-    )
-    texts = tuple(
-        TextData(language=t.language, title=t.title, body=t.body)
-        for t in ProductText.objects.filter(product=product)
-    )
-    pictures = tuple(
-        PictureData(url=picture_url(p.image), alt=p.alt)
-        for p in Picture.objects.filter(product=product)
-    )
     reviews = Review.objects.filter(product=product)
     summary = reviews.aggregate(count=Count("id"), average=Avg("rating"))
-    latest = tuple(
-        ReviewData(author_name=r.author_name, rating=r.rating, body=r.body, created=r.created)
-        for r in reviews.order_by("-created")[:LATEST_REVIEWS]
+    return _page(
+        product=product,
+        prices=Price.objects.filter(product=product).order_by("-valid_from"),
+        texts=ProductText.objects.filter(product=product),
+        pictures=Picture.objects.filter(product=product),
+        summary=summary,
+        latest=reviews.order_by("-created", "-id")[:LATEST_REVIEWS],
     )
+
+
+def product_pages_get_many(*, slugs: list[str]) -> list[ProductPage]:
+    """The pages of the published products among ``slugs``, in one go: six queries
+    however many products (for prerendering the whole catalog)."""
+    products = list(
+        Product.objects.select_related("category")
+        .filter(slug__in=slugs, published=True)
+        .prefetch_related(
+            Prefetch("prices", queryset=Price.objects.order_by("-valid_from")),
+            Prefetch("texts", queryset=ProductText.objects.all()),
+            Prefetch("pictures", queryset=Picture.objects.all()),
+        )
+    )
+    ids = [product.pk for product in products]
+    summaries = {
+        row["product_id"]: row
+        for row in Review.objects.filter(product_id__in=ids)
+        .order_by()
+        .values("product_id")
+        .annotate(count=Count("id"), average=Avg("rating"))
+    }
+    latest: dict[int, list[Review]] = {}
+    ranked = Review.objects.filter(product_id__in=ids).annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=F("product_id"),
+            order_by=[F("created").desc(), F("id").desc()],
+        )
+    )
+    for review in ranked.filter(rank__lte=LATEST_REVIEWS).order_by("product_id", "rank"):
+        latest.setdefault(review.product_id, []).append(review)
+    return [
+        _page(
+            product=product,
+            prices=product.prices.all(),
+            texts=product.texts.all(),
+            pictures=product.pictures.all(),
+            summary=summaries.get(product.pk, {"count": 0, "average": None}),
+            latest=latest.get(product.pk, []),
+        )
+        for product in products
+    ]
+
+
+def _page(*, product: Product, prices, texts, pictures, summary, latest) -> ProductPage:
     return ProductPage(
         id=product.pk,
         slug=product.slug,
         name=product.name,
         category_slug=product.category.slug,
         category_name=product.category.name,
-        prices=prices,
-        texts=texts,
-        pictures=pictures,
+        prices=tuple(
+            PriceData(amount=p.amount, currency=p.currency, valid_from=p.valid_from) for p in prices
+        ),
+        texts=tuple(TextData(language=t.language, title=t.title, body=t.body) for t in texts),
+        pictures=tuple(PictureData(url=picture_url(p.image), alt=p.alt) for p in pictures),
         review_summary=ReviewSummary(
             count=summary["count"],
             average=round(summary["average"], 1) if summary["average"] is not None else None,
         ),
-        latest_reviews=latest,
+        latest_reviews=tuple(
+            ReviewData(author_name=r.author_name, rating=r.rating, body=r.body, created=r.created)
+            for r in latest
+        ),
     )

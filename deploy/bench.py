@@ -2,8 +2,9 @@
 measured in one run and reported as ratios.
 
 Tiers, all through nginx on the load balancer's port:
-- ``nginx static file``: a file nginx serves without touching Django (the tier that
-  prerendered pages will use);
+- ``nginx static file``: a file nginx serves without touching Django;
+- ``product page, prerendered``: the product pages as nginx serves them from the
+  published build (lesson 4.1; needs one, which `make up` builds);
 - ``product page, cached``: a clone answers from the cached object in Redis (no SQL);
 - ``product page, uncached``: a clone assembles the page from PostgreSQL (cache
   emptied first, every product requested once);
@@ -14,10 +15,16 @@ Tiers, all through nginx on the load balancer's port:
   refills to PostgreSQL; the marks are cleared after. The server is SecantusDB: its
   figures are not MongoDB's.
 
+The dynamic tiers carry a query string (``?dynamic``): nginx never answers one from a
+prerendered file, so they reach the clones.
+
 The load client is this Python process (threads, keep-alive connections), sharing the
 machine's cores with the servers; absolute figures are therefore low, and the nginx
-tier is understated most. Compare the ratios, which are measured in the same run.
-Writes ``bench-results/bench.json`` and ``bench-results/bench.svg``.
+tiers are understated most (it cannot send more than a few thousand requests a second).
+Compare the ratios, which are measured in the same run. When ``wrk`` is installed
+(`make bench` installs it), the tiers that can be measured on one URL are measured
+again with it, a client fast enough for nginx. Writes ``bench-results/bench.json``
+and ``bench-results/bench.svg``.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import argparse
 import http.client
 import json
 import re
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -45,6 +54,7 @@ from .paths import Layout
 from .topology import HOST, Topology, load_topology
 
 CONCURRENCY = 8
+DYNAMIC = "?dynamic"  # a query string: never a prerendered file, always a clone
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,7 @@ def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
         )
     per_round: dict[str, list[TierResult]] = {}
     cache_password = load_credentials(layout).redis_cache
+    dynamic = [f"{path}{DYNAMIC}" for path in products]
 
     def measure(tier: str, paths: list[str]) -> None:
         result = _fetch_all(lb_url, paths)
@@ -180,18 +191,20 @@ def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
     for _ in range(rounds):
         _flush_cache(topology.ports.redis_cache, cache_password)
         with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
-            measure("product page, uncached", products)  # every request a miss
+            measure("product page, uncached", dynamic)  # every request a miss
         if topology.mongo:
             _flush_cache(topology.ports.redis_cache, cache_password)
-            measure("product page, uncached, from Mongo", products)
-        measure("product page, cached", products * 3)  # every request a hit
-        measure("category page, cached query", categories * 40)
+            measure("product page, uncached, from Mongo", dynamic)
+        measure("product page, cached", dynamic * 3)  # every request a hit
+        measure("category page, cached query", [f"{c}{DYNAMIC}" for c in categories] * 40)
+        measure("product page, prerendered", products * 10)
         measure("nginx static file", ["/static/shop.css"] * (len(products) * 10))
     results = [
         TierResult(**{**asdict(_median(tier_results)), "tier": tier})
         for tier, tier_results in per_round.items()
     ]
     _report(results, out_dir)
+    _report_wrk(wrk_tiers(lb_url, products[0]))
     return results
 
 
@@ -212,6 +225,47 @@ def _mongo_documents_pending(layout: Layout, topology: Topology) -> Iterator[Non
     finally:
         products.update_many({}, {"$set": {"written": 0}})
         client.close()
+
+
+WRK_SECONDS = 5
+
+
+def _wrk(url: str) -> float | None:
+    """Requests per second of ``wrk`` (1 thread, 16 connections) on one URL, or None."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    done = subprocess.run(  # noqa: S603  (wrk, on our own load balancer's URL)
+        [wrk, "-t1", "-c16", f"-d{WRK_SECONDS}s", url],
+        capture_output=True,
+        text=True,
+        timeout=WRK_SECONDS + 30,
+        check=False,
+    )
+    match = re.search(r"Requests/sec:\s*([\d.]+)", done.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
+    return float(match.group(1)) if match and not errors else None
+
+
+def wrk_tiers(lb_url: str, product: str) -> dict[str, float | None]:
+    """The one-URL tiers under ``wrk``: what nginx can do, next to the dynamic pages."""
+    return {
+        "nginx static file": _wrk(f"{lb_url}/static/shop.css"),
+        "product page, prerendered": _wrk(f"{lb_url}{product}"),
+        "product page, cached": _wrk(f"{lb_url}{product}{DYNAMIC}"),
+        "/cart.json (session only)": _wrk(f"{lb_url}/cart.json"),
+    }
+
+
+def _report_wrk(figures: dict[str, float | None]) -> None:
+    if not any(figures.values()):
+        print("\n(wrk not found: `make bench` installs it, for the nginx tiers' real speed)")
+        return
+    cached = figures.get("product page, cached") or 1.0
+    print(f"\nwrk, 1 thread, 16 connections, {WRK_SECONDS} s per tier, one URL each:")
+    for tier, per_second in figures.items():
+        shown = "failed" if per_second is None else f"{per_second:9.0f} {per_second / cached:9.1f}×"
+        print(f"{tier:32} {shown} (× cached page)")
 
 
 def _median(results: list[TierResult]) -> TierResult:

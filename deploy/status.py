@@ -122,6 +122,7 @@ def collect_status(
         "workers": workers,
         "services": services,
         "jobs": jobs,
+        "prerender": prerender_section(clone_answers),
     }
 
 
@@ -178,6 +179,8 @@ def format_table(status: dict[str, Any]) -> str:
     ]
     if status.get("jobs"):
         lines.append("\n" + format_jobs(status["jobs"]))
+    if status.get("prerender"):
+        lines.append(format_prerender(status["prerender"]))
     verdict = "all healthy" if status["healthy"] else "SOMETHING IS UNHEALTHY"
     lines.append(f"\nload balancer {status['lb']}  run dir {status['run_dir']}  -> {verdict}")
     return "\n".join(lines)
@@ -195,6 +198,34 @@ def format_jobs(jobs: dict[str, Any]) -> str:
         f"special orders: {states or 'none'}; oldest queued "
         f"{'-' if oldest is None else f'{oldest:.0f}s'}; broker queue {depth}; "
         f"outbox unsent {outbox.get('unsent', '-')}"
+    )
+
+
+def prerender_section(clone_answers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ``prerender`` section of the first clone that reports one."""
+    return next(
+        (
+            section
+            for body in clone_answers
+            if isinstance(section := body.get("prerender"), dict) and "last_build" in section
+        ),
+        None,
+    )
+
+
+def format_prerender(prerender: dict[str, Any]) -> str:
+    """One line: the published build and the pages waiting to be rendered again."""
+    build = prerender.get("last_build")
+    queue = prerender.get("rerender_queue") or {}
+    oldest = queue.get("oldest_seconds")
+    published = (
+        "none published"
+        if not build
+        else f"{build['name']}: {build['pages']} pages in {build['seconds']}s"
+    )
+    return (
+        f"prerendered pages: {published}; re-render queue {queue.get('pages', '-')} pages"
+        f"{'' if oldest is None else f', oldest {oldest:.0f}s'}"
     )
 
 

@@ -67,6 +67,13 @@ def _media_in_tmp(settings, tmp_path):
     picture.write_bytes(cake_picture((214, 160, 120)))
 
 
+@pytest.fixture(autouse=True)
+def _prerender_in_tmp(settings, tmp_path):
+    """Pages prerendered in a test go to a per-test directory, never the cluster's: a
+    test's catalog writes (in the test database) must not take the cluster's pages out."""
+    settings.PRERENDER_ROOT = tmp_path / "prerendered"
+
+
 @pytest.fixture
 def delayed_replica() -> Iterator[None]:
     """The cluster's replica applies each commit 2 s late (``recovery_min_apply_delay``)."""

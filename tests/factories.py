@@ -80,3 +80,16 @@ class SpecialOrderFactory(factory.django.DjangoModelFactory):
     writing = "Happy birthday"
     pickup_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=2))
     customer_email = "customer@example.com"
+
+
+def admin_price_form(product: Product, amount: str) -> dict[str, object]:
+    """What the admin's "add price" form posts: ``amount`` EUR for ``product``, in force
+    from a minute ago (the form's seconds are whole: "now" could still be ahead)."""
+    valid_from = timezone.now() - timedelta(minutes=1)
+    return {
+        "product": product.pk,
+        "amount": amount,
+        "currency": "EUR",
+        "valid_from_0": valid_from.strftime("%Y-%m-%d"),
+        "valid_from_1": valid_from.strftime("%H:%M:%S"),
+    }

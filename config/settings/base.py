@@ -22,12 +22,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # django_dramatiq first: it sets the broker that the apps' actors bind to.
     "django_dramatiq",
+    "django_distill",
     "config",
     "jobs",
     "catalog",
     "catalog.mongo",
     "cart",
     "orders",
+    "prerender",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +165,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / ".run" / "static")
+# Hashed names (shop.3f2a9c.css), and collectstatic never deletes the old ones: a page
+# prerendered before a release keeps pointing at the stylesheet it was rendered with.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / ".run" / "media")
 
@@ -273,7 +281,17 @@ SHOP_PUBLIC_URL = env(
 HEALTHZ_SECTIONS = {
     "orders": "orders.selectors.special_order_queue_figures",
     "jobs": "jobs.selectors.job_queue_figures",
+    "prerender": "prerender.selectors.prerender_figures",
 }
 if CATALOG_READ_MODEL == "mongo":
     HEALTHZ_SECTIONS["mongo"] = "catalog.mongo.selectors.mongo_health"
+# ----------------------------------------------------------------------------------------
+# Prerendered pages (lesson 4.1): where builds go (nginx serves PRERENDER_ROOT/current),
+# how many finished builds are kept, the nightly build's time (UTC, HH:MM) and how many
+# processes a build renders with (0: one per CPU).
+# ----------------------------------------------------------------------------------------
+PRERENDER_ROOT = env.path("PRERENDER_ROOT", default=BASE_DIR / ".run" / "prerendered")
+PRERENDER_KEEP_BUILDS = env.int("PRERENDER_KEEP_BUILDS", default=3)
+PRERENDER_NIGHTLY_AT = env("PRERENDER_NIGHTLY_AT", default="03:00")
+PRERENDER_PROCESSES = env.int("PRERENDER_PROCESSES", default=0)
 # ----------------------------------------------------------------------------------------

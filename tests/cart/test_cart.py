@@ -70,8 +70,23 @@ def test_unknown_product_is_a_404_with_a_message(client):
     assert response.json()["error"] == "We have no product with that name."
 
 
-def test_adding_needs_a_post(client, product):
-    assert client.get(f"/cart/add/{product.slug}/").status_code == 405
+def test_a_get_only_asks_again_with_a_form_and_adds_nothing(client, product):
+    # A prerendered product page without JavaScript sends its "Add to cart" as a GET.
+    response = client.get(f"/cart/add/{product.slug}/")
+    assert response.status_code == 200
+    assert f'action="/cart/add/{product.slug}/"' in response.text
+    assert "csrfmiddlewaretoken" in response.text  # a dynamic page: its own token
+    assert _cart(client)["count"] == 0
+
+
+def test_the_form_of_the_page_without_javascript_adds_to_the_cart(client, product):
+    client.get(f"/cart/add/{product.slug}/")
+    assert client.post(f"/cart/add/{product.slug}/", {"quantity": "1"}).status_code == 302
+    assert _cart(client)["count"] == 1
+
+
+def test_asking_for_an_unknown_product_is_a_404(client):
+    assert client.get("/cart/add/no-such-cake/").status_code == 404
 
 
 def test_unpublished_product_drops_out_of_the_cart_view(client, product):

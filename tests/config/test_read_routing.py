@@ -7,21 +7,19 @@ which reads through the router on every request (product pages are cached object
 tested in tests/catalog/test_page_cache.py).
 """
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.db import connections, router, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from catalog.models import Price, Product
 from config.lsn import primary_current_lsn
 from config.read_routing import routing_scope
 from tests.cluster import wait_for
 from tests.config.replicas import replica_has, replicated_product
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, admin_price_form
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -73,17 +71,7 @@ def test_the_writer_reads_its_own_write_at_once_others_may_lag(
     product = replicated_product(amount=Decimal("10.00"))
     writer, other = _cart_with(admin_client, product), _cart_with(client, product)
 
-    just_now = timezone.now() - timedelta(minutes=1)
-    response = writer.post(
-        "/admin/catalog/price/add/",
-        {
-            "product": product.pk,
-            "amount": "11.50",
-            "currency": "EUR",
-            "valid_from_0": just_now.strftime("%Y-%m-%d"),
-            "valid_from_1": just_now.strftime("%H:%M:%S"),
-        },
-    )
+    response = writer.post("/admin/catalog/price/add/", admin_price_form(product, "11.50"))
     assert response.status_code == 302, response.text
 
     writer_page, writer_read = _price_in_cart(writer, product)

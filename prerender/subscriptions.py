@@ -1,0 +1,28 @@
+"""Prerendering's subscriptions to catalog changes (``catalog.events``), after commit.
+
+Product pages and their categories' listings show a product; the home page shows the
+categories and how many products each has, so only writes to those two tables reach it.
+A write to the categories also takes out every listing: a category deleted or given
+another slug may have no product to name its page by.
+"""
+
+from django.dispatch import receiver
+
+from catalog.events import product_changed, tables_changed
+from catalog.models import Category, Product
+from config.lsn import Lsn
+from prerender.services import pages_withdraw
+
+HOME_TABLES = frozenset({Category._meta.db_table, Product._meta.db_table})
+
+
+@receiver(product_changed, dispatch_uid="prerender-pages")
+def _withdraw_product_pages(sender, product_ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
+    pages_withdraw(product_ids=product_ids, lsn=lsn)
+
+
+@receiver(tables_changed, dispatch_uid="prerender-home")
+def _withdraw_home(sender, tables: frozenset[str], lsn: Lsn | None, **kwargs) -> None:
+    if tables & HOME_TABLES:
+        listings = Category._meta.db_table in tables
+        pages_withdraw(product_ids=(), lsn=lsn, home=True, listings=listings)
