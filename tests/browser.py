@@ -8,12 +8,15 @@ the test that asked for it, naming the fix.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+
+from deploy.paths import Layout
+from deploy.topology import load_topology
 
 # $CHROMIUM first, then where Debian's package, Ubuntu's package and the snap put it.
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium")
@@ -29,13 +32,11 @@ def find_chromium(environ: Mapping[str, str] | None = None) -> Path | None:
 
 
 @contextmanager
-def browser_page(
-    *, headers: dict[str, str] | None = None, ports: Iterable[int] = ()
-) -> Iterator[Page]:
+def browser_page(*, headers: dict[str, str] | None = None) -> Iterator[Page]:
     """A fresh headless Chromium page (own cookies), closed on exit.
 
-    ``ports``: the cluster's ports the page visits. Chromium refuses some ports (e.g. 6000,
-    X11's) unless they are allowed explicitly, and a cluster may be moved onto one.
+    The cluster's load balancer port is allowed explicitly: Chromium refuses some ports
+    (e.g. 6000, X11's), and ``SHOP_LB_PORT`` may have moved the cluster onto one.
 
     Runs Playwright's event loop only inside the block: pytest-django's database access
     before and after it stays synchronous.
@@ -47,10 +48,9 @@ def browser_page(
             "(installs Debian's chromium, or Ubuntu's chromium-browser)"
         )
     with sync_playwright() as playwright:
-        allowed = ",".join(str(port) for port in ports)
+        lb_port = load_topology(Layout.discover()).ports.lb
         browser = playwright.chromium.launch(
-            executable_path=str(chromium),
-            args=[f"--explicitly-allowed-ports={allowed}"] if allowed else [],
+            executable_path=str(chromium), args=[f"--explicitly-allowed-ports={lb_port}"]
         )
         try:
             context = browser.new_context(extra_http_headers=headers or {})
