@@ -1,7 +1,7 @@
 """Cached objects (seed lesson 3): the assembled product page, stored whole in Redis.
 
-``product_page_cached(slug=...)`` returns the same ``ProductPage`` as
-``selectors.product_page_get``; on a hit it runs no SQL at all.
+``product_page_cached(slug=...)`` returns the same ``ProductPage`` as the read model
+(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all.
 
 Never wrong, by three rules:
 
@@ -36,10 +36,9 @@ from django.http import Http404
 from redis import Redis
 
 from catalog.cache_entries import entry_dumps, entry_loads
-from catalog.models import Product
+from catalog.read_model import product_id_read, product_page_read
 from catalog.rebuild_once import read_or_rebuild_once, write_quietly
-from catalog.selectors import ProductPage, product_page_get
-from config.databases import PRIMARY
+from catalog.selectors import ProductPage
 from config.lsn import Lsn
 from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
@@ -111,7 +110,7 @@ def product_page_cached(*, slug: str) -> ProductPage:
     client = cache_redis()
     if client is None:
         # The written LSNs are in the unreachable cache: read as the request reads.
-        return product_page_get(slug=slug)
+        return product_page_read(slug=slug)
     try:
         return read_or_rebuild_once(
             client,
@@ -123,7 +122,7 @@ def product_page_cached(*, slug: str) -> ProductPage:
         )
     except CACHE_ERRORS as error:
         cache_failed(error)
-        return product_page_get(slug=slug)
+        return product_page_read(slug=slug)
 
 
 def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> bool:
@@ -162,15 +161,12 @@ def _read(client: Redis, slug: str) -> ProductPage | None:
 
 
 def _assemble(client: Redis, slug: str, *, store: bool) -> ProductPage:
-    # Which product is it? Asked of the primary: a lagging replica might not know it yet.
-    product_id = (
-        Product.objects.using(PRIMARY).filter(slug=slug).values_list("pk", flat=True).first()
-    )
+    product_id = product_id_read(slug=slug)
     if product_id is None:
         raise Http404(f"No product {slug!r}.")
     written = cast(bytes | None, client.get(_written_key(product_id)))
     with _reads_after(written):
-        page = product_page_get(slug=slug)  # Http404 when unpublished: nothing to cache
+        page = product_page_read(slug=slug)  # Http404 when unpublished: nothing to cache
     if store:
         script = client.register_script(_STORE_IF_UNCHANGED)
         keys = [_written_key(product_id), _pages_key(product_id), _slug_key(slug)]

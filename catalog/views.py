@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from catalog import cached_reads
+from catalog.read_model import reports_read_model
 from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 
 
@@ -28,13 +29,16 @@ def product_response(request: HttpRequest, page: ProductPage) -> HttpResponse:
     )
 
 
+@reports_read_model
 def home(request: HttpRequest) -> HttpResponse:
     return home_response(request, cached_reads.categories())
 
 
+@reports_read_model
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return category_response(request, cached_reads.category_page(slug=slug))
 
 
+@reports_read_model
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return product_response(request, cached_reads.product_page(slug=slug))

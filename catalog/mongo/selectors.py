@@ -1,0 +1,111 @@
+"""Reads of the Mongo read model. Each returns ``None`` when the document cannot serve
+the request, and the caller (``catalog.read_model``) reads PostgreSQL instead.
+
+A document serves a request unless:
+- Mongo is unreachable (or was, less than ``MONGO_RETRY_SECONDS`` ago);
+- it is missing or a tombstone (a new product not projected yet is still shown, from SQL);
+- the request must see a write the document may not carry yet: the browser's own write
+  (read-your-writes LSN), a write of this request, or a cache refill reading after a
+  product's last write. Such a reader takes a document only if its ``version`` reaches
+  the required LSN, or no projection is pending for it (``written <= version``).
+  Everyone else takes the document as it is: it lags by the projection time at most.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.mongo.client import (
+    MONGO_ERRORS,
+    breaker,
+    mongo_enabled,
+    mongo_failed,
+    mongo_succeeded,
+    products_collection,
+)
+from catalog.mongo.documents import (
+    LISTING_FIELDS,
+    category_page_from,
+    is_live,
+    product_page_from,
+)
+from catalog.selectors import CategoryPage, ProductPage
+from config.read_routing import current_scope
+from config.stats import stat_counts
+
+
+def product_page_find(*, slug: str) -> ProductPage | None:
+    """The product's page from its document (one query), if it may serve this request."""
+    document = _find_one(slug)
+    if document is None or not _fresh_enough(document):
+        return None
+    return product_page_from(document)
+
+
+def product_id_find(*, slug: str) -> int | None:
+    """Which product has ``slug``, as the documents say (the page cache's key)."""
+    document = _find_one(slug)
+    return None if document is None else int(document["_id"])
+
+
+def category_page_find(*, slug: str) -> CategoryPage | None:
+    """A category's listing: one query on one collection, in name order.
+
+    ``None`` (read PostgreSQL) when no document is in the category: only PostgreSQL knows
+    whether the category exists, empty, or not at all (a 404).
+    """
+    if not _usable():
+        return None
+    try:
+        documents = list(
+            products_collection().find({"category_slug": slug}, LISTING_FIELDS).sort("name", 1)
+        )
+    except MONGO_ERRORS as error:
+        mongo_failed(error, doing=f"reading category {slug!r}")
+        return None
+    mongo_succeeded()
+    if not documents or not all(_fresh_enough(d) for d in documents):
+        return None
+    return category_page_from(documents, slug=slug)
+
+
+def mongo_health() -> dict[str, object]:
+    """For ``/healthz``: can this clone reach the read model, and how many documents."""
+    collection = products_collection()
+    collection.database.client.admin.command("ping")
+    return {
+        "ok": True,
+        "documents": collection.estimated_document_count(),
+        # Commit → document stored, per projection job, in buckets of milliseconds.
+        "lag_ms": stat_counts("mongo_lag_ms"),
+    }
+
+
+def _usable() -> bool:
+    return mongo_enabled() and not breaker.is_open()
+
+
+def _find_one(slug: str) -> dict[str, Any] | None:
+    if not _usable():
+        return None
+    try:
+        document = products_collection().find_one({"slug": slug})
+    except MONGO_ERRORS as error:
+        mongo_failed(error, doing=f"reading product {slug!r}")
+        return None
+    mongo_succeeded()
+    return document if document is not None and is_live(document) else None
+
+
+def _fresh_enough(document: dict[str, Any]) -> bool:
+    scope = current_scope()
+    if scope is None:
+        return True  # a shell or command: no write of its own to wait for
+    if scope.wrote:
+        return False  # this request's write is in PostgreSQL only
+    if scope.required_lsn is None and not scope.pin_primary:
+        return True
+    version = int(document["version"])
+    if scope.required_lsn is not None and version >= scope.required_lsn:
+        return True
+    return int(document.get("written", 0)) <= version
