@@ -1,17 +1,34 @@
 """The local cluster with the read model on (`make up MONGO=1`): status, health, headers.
 
-Skipped, saying so, when the running cluster was started without it.
+A cluster started without it (`make test`'s) is switched on for these tests, as a user
+would (`deploy up --mongo`, then the sync), and back off after them.
 """
+
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
+from tests.deploy.helpers import cluster_status, deploy_cli
 
-@pytest.fixture
-def mongo_cluster(cluster):
-    if "mongo" not in cluster["services"]:
-        pytest.skip("the cluster runs without the Mongo read model (`make up MONGO=1` has it)")
-    return cluster
+
+def _deploy(*args: str) -> None:
+    done = deploy_cli(*args, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def mongo_cluster(cluster: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if "mongo" in cluster["services"]:
+        yield cluster
+        return
+    _deploy("up", "--mongo")
+    try:
+        _deploy("manage", "catalog_sync_mongo")
+        yield cluster_status()
+    finally:
+        _deploy("up", "--no-mongo")
 
 
 def test_status_and_healthz_report_the_mongo_server(mongo_cluster):
