@@ -15,6 +15,10 @@ DEBIAN_PACKAGES := postgresql redis-server nginx-light
 INSTALL_PACKAGES := bash deploy/install-packages.sh
 PRODUCTS ?= 200
 REVIEWS ?= 8
+# MONGO=1: the catalog's Mongo read model on, with a local server; MONGO=0: off again.
+# Unset: as the previous `up` left it.
+MONGO ?=
+MONGO_FLAG := $(if $(filter 1,$(MONGO)),--mongo,$(if $(filter 0,$(MONGO)),--no-mongo,))
 
 .PHONY: help
 help:  ## List the targets.
@@ -28,16 +32,18 @@ bootstrap:  ## Install missing Debian packages, the app tier's user (as root), t
 bootstrap-test: bootstrap  ## Also a Chromium for the browser tests, when none is installed.
 	@$(INSTALL_PACKAGES) --browser
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-local.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (Debian 12: apt-get install python3 python3-venv)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
 
 .PHONY: up
-up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs.
-	$(PY) -m deploy up
+up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs (MONGO=1: read model).
+	$(PY) -m deploy up $(MONGO_FLAG)
 	$(CLUSTER_MANAGE) seed_catalog --if-empty --products $(PRODUCTS) --reviews-per-product $(REVIEWS)
+	@# Switched on now: project the catalog that is already there into documents.
+	@if [ "$(MONGO)" = 1 ]; then $(CLUSTER_MANAGE) catalog_sync_mongo; fi
 	@# The first build of the prerendered pages; later ones come nightly (lesson 4.1).
 	$(CLUSTER_MANAGE) prerender --if-unpublished --verbosity 0
 	@$(MAKE) --no-print-directory admin-user

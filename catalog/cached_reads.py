@@ -1,7 +1,8 @@
 """The storefront's reads, through the caches. Views call these, not the selectors.
 
 Product pages are cached objects (``page_cache``); the home and category listings are
-cached queries (``query_cache``), kept as the seed's contrast.
+cached queries (``query_cache``), kept as the seed's contrast. Misses are read from the
+configured read model (``read_model``).
 """
 
 from django.http import Http404
@@ -9,13 +10,8 @@ from django.http import Http404
 from catalog.models import Category, Price, Product
 from catalog.page_cache import product_page_cached
 from catalog.query_cache import cached_query
-from catalog.selectors import (
-    CategoryPage,
-    CategorySummary,
-    ProductPage,
-    category_list,
-    category_page_get,
-)
+from catalog.read_model import categories_read, category_page_read
+from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 from catalog.slugs import slug_fits
 
 __all__ = ["categories", "category_page", "product_page"]
@@ -31,7 +27,7 @@ def categories() -> list[CategorySummary]:
         version=CategorySummary.CACHE_VERSION,
         args="",
         tables=_tables(Category, Product),
-        compute=category_list,
+        compute=categories_read,
     )
 
 
@@ -44,7 +40,7 @@ def category_page(*, slug: str, number: int = 1) -> CategoryPage:
         version=CategoryPage.CACHE_VERSION,
         args=f"{slug}:{number}",
         tables=_tables(Category, Product, Price),
-        compute=lambda: category_page_get(slug=slug, number=number),
+        compute=lambda: category_page_read(slug=slug, number=number),
         expires_at=lambda page: page.next_price_change,
     )
 

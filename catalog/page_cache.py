@@ -1,7 +1,7 @@
 """Cached objects (seed lesson 3): the assembled product page, stored whole in Redis.
 
-``product_page_cached(slug=...)`` returns the same ``ProductPage`` as
-``selectors.product_page_get``; on a hit it runs no SQL at all and makes one Redis
+``product_page_cached(slug=...)`` returns the same ``ProductPage`` as the read model
+(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all and makes one Redis
 round trip, which also returns the page's rendering when one is stored beside it
 (``catalog.page_renderings``).
 
@@ -44,9 +44,10 @@ from redis import Redis
 
 from catalog.cache_entries import entry_dumps, entry_loads
 from catalog.models import Product
-from catalog.query_cache import table_generation_key, table_generations_get
+from catalog.query_cache import table_generation_key
+from catalog.read_model import product_id_read, product_page_read
 from catalog.rebuild_once import read_or_rebuild_once, write_quietly
-from catalog.selectors import ProductPage, product_page_get
+from catalog.selectors import ProductPage
 from catalog.slugs import slug_fits
 from catalog.write_watermark import write_watermark_get
 from config.lsn import Lsn
@@ -119,7 +120,7 @@ def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
     client = cache_redis()
     if client is None:
         # The written LSNs are in the unreachable cache: read as the request reads.
-        return CachedPage(page=product_page_get(slug=slug))
+        return CachedPage(page=product_page_read(slug=slug))
     try:
         return read_or_rebuild_once(
             client,
@@ -132,7 +133,7 @@ def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
         )
     except CACHE_ERRORS as error:
         cache_failed(error)
-        return CachedPage(page=product_page_get(slug=slug))
+        return CachedPage(page=product_page_read(slug=slug))
 
 
 def product_page_rendering_store(*, cached: CachedPage, rendering: str, data: bytes) -> None:
@@ -205,18 +206,19 @@ def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:
     """Read after every write the page could depend on, from a replica that has replayed
     them when there is one: the catalog's write watermark and the product's own last
     write (``catalog.write_watermark``)."""
-    (generation,) = table_generations_get(client=client, tables=[PRODUCT_TABLE])
-    with reading_after(max(write_watermark_get(), generation)):
-        product_id = (
-            Product.objects.filter(slug=slug, published=True).values_list("pk", flat=True).first()
-        )
+    # Read before the look-up: a "not found" is kept only while no product was written
+    # since. Not set here when missing (no query the read model may spare); listings do.
+    known = cast(bytes | None, client.get(table_generation_key(PRODUCT_TABLE)))
+    generation = None if known is None else int(known)
+    with reading_after(max(write_watermark_get(), generation or 0)):
+        product_id = product_id_read(slug=slug)
         if product_id is None:
-            if store:
+            if store and generation is not None:
                 _remember_not_found(client, slug, generation)
             raise Http404(f"No product {slug!r}.")
         written = cast(bytes | None, client.get(_written_key(product_id)))
         with _reads_after(written):
-            page = product_page_get(slug=slug)  # Http404 if unpublished meanwhile
+            page = product_page_read(slug=slug)  # Http404 when unpublished: not cached
     if not store:
         return CachedPage(page=page)
     stored = entry_dumps(page)

@@ -15,6 +15,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
@@ -99,6 +100,7 @@ def catalog_seed(
     with transaction.atomic():
         categories = _categories_ensure()
         start = Product.objects.count()
+        last_pk = Product.objects.aggregate(last=Max("pk"))["last"] or 0
         for batch in _batches(range(start, start + products), BATCH):
             _product_batch_create(
                 rng=rng,
@@ -109,8 +111,12 @@ def catalog_seed(
             )
             if progress:
                 progress(len(batch))
-        # bulk_create sends no model signals: announce the new rows ourselves.
-        catalog_changed_on_commit(models=[Category, Product, Price, ProductText, Picture, Review])
+        # bulk_create sends no model signals: announce the new rows ourselves, each new
+        # product by id too (per-product listeners, e.g. the Mongo projection).
+        catalog_changed_on_commit(
+            product_ids=Product.objects.filter(pk__gt=last_pk).values_list("pk", flat=True),
+            models=[Category, Product, Price, ProductText, Picture, Review],
+        )
     return products
 
 

@@ -8,7 +8,12 @@ Tiers, all through nginx on the load balancer's port:
 - ``product page, cached``: a clone answers from the cached object in Redis (no SQL);
 - ``product page, uncached``: a clone assembles the page from PostgreSQL (cache
   emptied first, every product requested once);
-- ``category page, cached query``: the contrast pattern, a cached query result.
+- ``category page, cached query``: the contrast pattern, a cached query result;
+- ``product page, uncached, from Mongo``: with the Mongo read model on (`make up
+  MONGO=1`), a clone reads the page as one document (cache emptied first). The SQL tier
+  is then measured with every document marked "projection pending", which sends cache
+  refills to PostgreSQL; the marks are cleared after. The server is SecantusDB: its
+  figures are not MongoDB's.
 
 The dynamic tiers carry a query string (``?dynamic``): nginx never answers one from a
 prerendered file, so they reach the clones.
@@ -35,13 +40,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pymongo import MongoClient
+
+from .credentials import load_credentials
 from .errors import DeployError, NotRunningError
 from .paths import Layout
-from .topology import HOST, load_topology
+from .topology import HOST, Topology, load_topology
 
 CONCURRENCY = 8
 DYNAMIC = "?dynamic"  # a query string: never a prerendered file, always a clone
@@ -134,10 +144,13 @@ def _get(lb_url: str, path: str) -> str:
     return body
 
 
-def _flush_cache(port: int) -> None:
-    """Empty the cache Redis (RESP ``FLUSHDB``): every page is a miss afterwards."""
+def _flush_cache(port: int, password: str) -> None:
+    """Empty the cache Redis (RESP ``AUTH``, ``FLUSHDB``): every page is a miss afterwards."""
+    secret = password.encode()
     try:
         with socket.create_connection((HOST, port), timeout=5) as conn:
+            conn.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret))
+            conn.recv(64)  # +OK, or an error that FLUSHDB's answer repeats
             conn.sendall(b"*1\r\n$7\r\nFLUSHDB\r\n")
             answer = conn.recv(64)
     except OSError as exc:
@@ -168,6 +181,7 @@ def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
             "run `.venv/bin/python manage.py seed_catalog --products 200`"
         )
     per_round: dict[str, list[TierResult]] = {}
+    cache_password = load_credentials(layout).redis_cache
     dynamic = [f"{path}{DYNAMIC}" for path in products]
 
     def measure(tier: str, paths: list[str]) -> None:
@@ -175,8 +189,12 @@ def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
         per_round.setdefault(tier, []).append(result)
 
     for _ in range(rounds):
-        _flush_cache(topology.ports.redis_cache)
-        measure("product page, uncached", dynamic)  # every request a miss
+        _flush_cache(topology.ports.redis_cache, cache_password)
+        with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
+            measure("product page, uncached", dynamic)  # every request a miss
+        if topology.mongo:
+            _flush_cache(topology.ports.redis_cache, cache_password)
+            measure("product page, uncached, from Mongo", dynamic)
         measure("product page, cached", dynamic * 3)  # every request a hit
         measure("category page, cached query", [f"{c}{DYNAMIC}" for c in categories] * 40)
         measure("product page, prerendered", products * 10)
@@ -188,6 +206,25 @@ def run(*, rounds: int, out_dir: Path) -> list[TierResult]:
     _report(results, out_dir)
     _report_wrk(wrk_tiers(lb_url, products[0]))
     return results
+
+
+@contextmanager
+def _mongo_documents_pending(layout: Layout, topology: Topology) -> Iterator[None]:
+    """With the Mongo read model on: every document looks not yet projected for the
+    block, so cache refills (which must be fresh) read PostgreSQL instead."""
+    if not topology.mongo:
+        yield
+        return
+    client: MongoClient = MongoClient(
+        topology.mongo_url(load_credentials(layout).mongo), serverSelectionTimeoutMS=5000
+    )
+    products = client.get_default_database()["products"]
+    try:
+        products.update_many({}, {"$set": {"written": 2**62}})
+        yield
+    finally:
+        products.update_many({}, {"$set": {"written": 0}})
+        client.close()
 
 
 WRK_SECONDS = 5
@@ -237,10 +274,10 @@ def _median(results: list[TierResult]) -> TierResult:
 
 def _report(results: list[TierResult], out_dir: Path) -> None:
     base = next(r for r in results if r.tier == "product page, uncached").per_second or 1.0
-    print(f"{'tier':32} {'req/s':>9} {'× uncached':>11} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}")
+    print(f"{'tier':36} {'req/s':>9} {'× uncached':>11} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}")
     for r in sorted(results, key=lambda r: r.per_second):
         print(
-            f"{r.tier:32} {r.per_second:9.0f} {r.per_second / base:10.1f}× "
+            f"{r.tier:36} {r.per_second:9.0f} {r.per_second / base:10.1f}× "
             f"{r.p50_ms:8.2f} {r.p95_ms:8.2f} {r.failures:7d}"
         )
     out_dir.mkdir(exist_ok=True)

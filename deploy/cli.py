@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="recovery_min_apply_delay of the replica (default 0)",
     )
     up.add_argument(
+        "--mongo",
+        action=argparse.BooleanOptionalAction,
+        help="the catalog's Mongo read model and a local server for it (default: as before)",
+    )
+    up.add_argument(
         "--release",
         help="release name for the clones (default: the checked-out code, <commit>[-dirty<hash>])",
     )
@@ -108,6 +113,7 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
             release=args.release,
             replica_delay=args.replica_delay,
             workers=args.workers,
+            mongo=args.mongo,
         )
         print(summary(topology))
     elif args.command == "down":

@@ -15,6 +15,7 @@ from .credentials import ensure_credentials
 from .errors import ConfigurationError
 from .files import write_if_changed
 from .health import port_taken, wait_until
+from .mongo import ensure_mongo_user, write_config_file
 from .paths import MARKER, Layout, link_checkout_run, prepare_run_dir
 from .proc import AS_ROOT, run_attached
 from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
@@ -106,6 +107,7 @@ def up(
     release: str | None = None,
     replica_delay: float | None = None,
     workers: int | None = None,
+    mongo: bool | None = None,
 ) -> Topology:
     """Converge the local cluster to the requested shape and return it.
 
@@ -126,6 +128,7 @@ def up(
         replica_delay=replica_delay,
         workers=workers,
         ports=ports,
+        mongo=mongo,
     )
     save_topology(layout, topology)
     credentials = ensure_credentials(layout)
@@ -150,6 +153,8 @@ def up(
             supervisor.replace(program.name)
     running = {n for n, p in supervisor.processes().items() if p.state == "RUNNING"}
 
+    if topology.mongo:
+        _prepare_mongo(layout, topology, supervisor, credentials.mongo)
     _start_and_wait(supervisor, layout, by_tier["data"])
     if primary_changed and "postgres-primary" in running:
         postgres.reload_settings(supervisor, tools, "primary", topology.ports.pg_primary)
@@ -179,6 +184,19 @@ def up(
     verify_identical(topology)
     print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
     return topology
+
+
+def _prepare_mongo(
+    layout: Layout, topology: Topology, supervisor: Supervisor, password: str
+) -> None:
+    """The read model's server: its directory, and its user before its first start."""
+    write_config_file(layout)
+    give_to_app_user(layout.mongo_dir, mode=0o700)
+    info = supervisor.processes().get("mongo")
+    if info is None or info.state in STOPPED_STATES:
+        runtime = app_runtime(layout)
+        if ensure_mongo_user(layout, runtime, topology.ports.mongo, password):
+            print("  mongo: the app's user created", flush=True)
 
 
 def _route_only_to_running_clones(

@@ -36,6 +36,7 @@ class Credentials:
     redis_cache: str
     redis_broker: str
     secret_key: str
+    mongo: str  # the app's user on the local Mongo server (`up --mongo`)
 
     def redis_password(self, server: str) -> str:
         """The password of the Redis server named ``server`` (a REDIS_SERVERS entry)."""

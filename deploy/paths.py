@@ -212,6 +212,11 @@ class Layout:
         return self.redis_dir / f"{server}.conf"
 
     @property
+    def mongo_dir(self) -> Path:
+        """The local Mongo server's data (the read model of `up --mongo`)."""
+        return self.run_dir / "mongo"
+
+    @property
     def nginx_dir(self) -> Path:
         return self.run_dir / "nginx"
 

@@ -63,6 +63,17 @@ def run(
     return done.stdout
 
 
+def start(args: Sequence[str | Path], *, as_user: str | None) -> subprocess.Popen:
+    """Start ``args`` in the background, output discarded (a one-off server the caller
+    stops); as ``as_user`` when we are root."""
+    argv = [str(a) for a in args]
+    if as_user and AS_ROOT:
+        argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
+    return subprocess.Popen(  # noqa: S603 - absolute paths, argument list, no shell
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 def run_attached(
     args: Sequence[str | Path], *, cwd: Path, env: Mapping[str, str], as_user: str | None
 ) -> int:

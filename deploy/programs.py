@@ -18,6 +18,7 @@ from pathlib import Path
 from .credentials import load_credentials
 from .files import write_if_changed
 from .health import http_get, pg_ready, redis_ping
+from .mongo import mongo_ping, server_command
 from .paths import Layout
 from .postgres import POSTGRES_USER, in_recovery
 from .proc import AS_ROOT
@@ -232,6 +233,8 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
             ],
         ),
     ]
+    if topology.mongo:
+        programs.append(mongo_program(topology, layout))
     for name in topology.clone_names:
         url = topology.clone_url(name)
         programs.append(
@@ -281,6 +284,24 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
         )
     )
     return programs
+
+
+def mongo_program(topology: Topology, layout: Layout) -> Program:
+    """The read model's local server (`up --mongo`): as the app user, loopback only."""
+    runtime = app_runtime(layout)
+    port = topology.ports.mongo
+    return Program(
+        name="mongo",
+        command=server_command(runtime, layout, port),
+        tier="data",
+        probe=partial(mongo_ping, topology.mongo_url(load_credentials(layout).mongo)),
+        address=f"{HOST}:{port}",
+        port=port,
+        port_variable="SHOP_MONGO_PORT",
+        directory=layout.mongo_dir,
+        user=runtime.user,
+        startup_timeout=30.0,
+    )
 
 
 def _quote(value: str) -> str:

@@ -158,8 +158,11 @@ def _sync_tree(source: Path, names: Iterable[Path], target: Path) -> None:
 def _ensure_venv(layout: Layout, runtime: Runtime) -> None:
     """A venv for the app user, remade when the requirements or the interpreter change."""
     interpreter = _shared_interpreter()
-    requirements = layout.checkout / "requirements.txt"
-    stamp = hashlib.sha256(requirements.read_bytes() + str(interpreter).encode()).hexdigest()
+    # The app's requirements, and the local-only servers run from the same venv (SecantusDB).
+    files = [layout.checkout / name for name in ("requirements.txt", "requirements-local.txt")]
+    stamp = hashlib.sha256(
+        b"".join(f.read_bytes() for f in files) + str(interpreter).encode()
+    ).hexdigest()
     venv = runtime.venv_bin.parent
     stamp_file = venv / ".scaleshop-requirements"
     if stamp_file.exists() and stamp_file.read_text() == stamp:
@@ -168,8 +171,8 @@ def _ensure_venv(layout: Layout, runtime: Runtime) -> None:
     shutil.rmtree(venv, ignore_errors=True)
     run([interpreter, "-m", "venv", venv], what=f"{interpreter} -m venv")
     run(
-        [venv / "bin" / "pip", "install", "-q", "-r", requirements],
-        what="pip install -r requirements.txt (app tier)",
+        [venv / "bin" / "pip", "install", "-q", *(arg for f in files for arg in ("-r", f))],
+        what="pip install -r requirements.txt -r requirements-local.txt (app tier)",
         timeout=900,
     )
     write_if_changed(stamp_file, stamp)

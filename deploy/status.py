@@ -14,6 +14,7 @@ from typing import Any
 
 from .credentials import load_credentials
 from .health import http_get, pg_ready, redis_ping
+from .mongo import mongo_ping
 from .paths import Layout
 from .postgres import SUPERUSER, in_recovery
 from .supervisord import Supervisor
@@ -101,6 +102,14 @@ def collect_status(
             "healthy": http_get(f"{topology.lb_url}/_lb/health").ok,
         },
     }
+    if topology.mongo:
+        services["mongo"] = {
+            "url": topology.mongo_url(credentials.mongo),
+            "host": HOST,
+            "port": ports.mongo,
+            **process("mongo"),
+            "healthy": mongo_ping(topology.mongo_url(credentials.mongo)),
+        }
     healthy = all(part["healthy"] for part in (*clones, *workers, *services.values()))
     return {
         "healthy": healthy,
@@ -127,6 +136,7 @@ def format_table(status: dict[str, Any]) -> str:
         "redis_cache": "redis-cache",
         "redis_broker": "redis-broker",
         "nginx": "nginx",
+        "mongo": "mongo",
     }
     for key, service in status["services"].items():
         address = service.get("url") if key == "nginx" else f"{service['host']}:{service['port']}"
@@ -233,6 +243,7 @@ def summary(topology: Topology) -> str:
         f"redis (sessions): {HOST}:{ports.redis}",
         f"redis (cache): {HOST}:{ports.redis_cache}",
         f"redis (Dramatiq broker): {HOST}:{ports.redis_broker}",
+        *([f"mongo (catalog read model): {HOST}:{ports.mongo}"] if topology.mongo else []),
         "  (each needs its password: the URLs with them are in `make status-json`)",
         f"workers: {', '.join(topology.worker_names)}",
     ]

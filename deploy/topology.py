@@ -2,7 +2,8 @@
 
 Ports default to the values in the README and can be moved with environment variables
 (``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
-``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``) so two checkouts
+``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``,
+``SHOP_MONGO_PORT``) so two checkouts
 can run side by side. The variables apply at `up`, which saves the ports in
 ``RUN_DIR/cluster.json``; every later command uses the saved ports, so a plain `status` or
 `rollout` finds a cluster that was started on other ports.
@@ -38,7 +39,10 @@ PORT_VARIABLES = {
     "redis": "SHOP_REDIS_PORT",
     "redis_cache": "SHOP_REDIS_CACHE_PORT",
     "redis_broker": "SHOP_REDIS_BROKER_PORT",
+    "mongo": "SHOP_MONGO_PORT",
 }
+MONGO_DATABASE = "scaleshop"
+MONGO_USER = "shop"
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -65,6 +69,7 @@ class Ports:
     redis: int = 26380
     redis_cache: int = 26379
     redis_broker: int = 26381
+    mongo: int = 27117  # only with the Mongo read model (`up --mongo`)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], base: Ports | None = None) -> Ports:
@@ -98,6 +103,7 @@ class Topology:
     release: str = "dev"
     replica_delay: float = 0.0
     workers: int = DEFAULT_WORKERS
+    mongo: bool = False  # the catalog's Mongo read model and its local server
 
     @property
     def clone_names(self) -> list[str]:
@@ -125,6 +131,9 @@ class Topology:
     def redis_url(self, port: int, password: str) -> str:
         return f"redis://:{password}@{HOST}:{port}/0"
 
+    def mongo_url(self, password: str) -> str:
+        return f"mongodb://{MONGO_USER}:{password}@{HOST}:{self.ports.mongo}/{MONGO_DATABASE}"
+
     def with_overrides(
         self,
         *,
@@ -133,6 +142,7 @@ class Topology:
         replica_delay: float | None,
         workers: int | None = None,
         ports: Ports | None = None,
+        mongo: bool | None = None,
     ) -> Topology:
         """A copy with the given (non-None) values replaced."""
         changes: dict[str, Any] = {} if ports is None else {"ports": ports}
@@ -143,6 +153,8 @@ class Topology:
                 changes[option] = value
         if release is not None:
             changes["release"] = release
+        if mongo is not None:
+            changes["mongo"] = mongo
         if replica_delay is not None:
             if replica_delay < 0:
                 raise ConfigurationError("--replica-delay must not be negative")
@@ -169,7 +181,11 @@ def cluster_env(topology: Topology, layout: Layout, credentials: Credentials) ->
         "PRERENDER_ROOT": str(layout.prerender_root),
         "SHOP_LB_URL": topology.lb_url,
         "SHOP_RUN_DIR": str(layout.run_dir),
-    }
+    } | (
+        {"CATALOG_READ_MODEL": "mongo", "MONGO_URL": topology.mongo_url(credentials.mongo)}
+        if topology.mongo
+        else {}
+    )
 
 
 def render_env_file(variables: Mapping[str, str]) -> str:
@@ -201,6 +217,7 @@ def load_topology(layout: Layout, environ: Mapping[str, str] | None = None) -> T
         release=str(saved.get("release", "dev")),
         replica_delay=float(saved.get("replica_delay", 0.0)),
         workers=int(saved.get("workers", DEFAULT_WORKERS)),
+        mongo=bool(saved.get("mongo", False)),
     )
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from deploy.paths import Layout
+from deploy.topology import load_topology
+
 # $CHROMIUM first, then where Debian's package, Ubuntu's package and the snap put it.
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium")
 
@@ -32,6 +35,9 @@ def find_chromium(environ: Mapping[str, str] | None = None) -> Path | None:
 def browser_page(*, headers: dict[str, str] | None = None) -> Iterator[Page]:
     """A fresh headless Chromium page (own cookies), closed on exit.
 
+    The cluster's load balancer port is allowed explicitly: Chromium refuses some ports
+    (e.g. 6000, X11's), and ``SHOP_LB_PORT`` may have moved the cluster onto one.
+
     Runs Playwright's event loop only inside the block: pytest-django's database access
     before and after it stays synchronous.
     """
@@ -42,7 +48,10 @@ def browser_page(*, headers: dict[str, str] | None = None) -> Iterator[Page]:
             "(installs Debian's chromium, or Ubuntu's chromium-browser)"
         )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium))
+        lb_port = load_topology(Layout.discover()).ports.lb
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), args=[f"--explicitly-allowed-ports={lb_port}"]
+        )
         try:
             context = browser.new_context(extra_http_headers=headers or {})
             yield context.new_page()

@@ -4,6 +4,7 @@ import socket
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "config",
     "jobs",
     "catalog",
+    "catalog.mongo",
     "cart",
     "orders",
     "prerender",
@@ -196,6 +198,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
+# Lesson 2b: where catalog pages are read from. "sql": PostgreSQL through the selectors;
+# "mongo": one document per product, projected from PostgreSQL after each commit
+# (catalog/mongo). Mongo's own variables are read only when it is on.
+CATALOG_READ_MODEL = env.str("CATALOG_READ_MODEL", default="sql")
+if CATALOG_READ_MODEL not in ("sql", "mongo"):
+    raise ImproperlyConfigured(f"CATALOG_READ_MODEL={CATALOG_READ_MODEL!r}: use sql or mongo")
+if CATALOG_READ_MODEL == "mongo":
+    # mongodb://user:password@host:port/database (a replica set in production).
+    MONGO_URL = env("MONGO_URL")
+# After a Mongo failure, pages come from PostgreSQL for this long before Mongo is retried.
+MONGO_RETRY_SECONDS = env.float("MONGO_RETRY_SECONDS", default=5.0)
+MONGO_TIMEOUT_SECONDS = env.float("MONGO_TIMEOUT_SECONDS", default=1.0)
+
 # ----------------------------------------------------------------------------------------
 # Background jobs (lesson 4.2): Dramatiq broker, outbox relay, special orders, email and
 # the order form's rate limit. django-dramatiq builds the broker from DRAMATIQ_BROKER when
@@ -274,6 +289,8 @@ HEALTHZ_SECTIONS = {
     "jobs": "jobs.selectors.job_queue_figures",
     "prerender": "prerender.selectors.prerender_figures",
 }
+if CATALOG_READ_MODEL == "mongo":
+    HEALTHZ_SECTIONS["mongo"] = "catalog.mongo.selectors.mongo_health"
 # ----------------------------------------------------------------------------------------
 # Prerendered pages (lesson 4.1): where builds go (nginx serves PRERENDER_ROOT/current),
 # how many finished builds are kept, the nightly build's time (UTC, HH:MM) and how many

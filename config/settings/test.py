@@ -30,3 +30,9 @@ if not DRAMATIQ_BROKER_URL.startswith(("amqp://", "amqps://")):  # noqa: F405
         **_cluster_broker,
         "OPTIONS": {**_cluster_broker["OPTIONS"], "namespace": _namespace},
     }
+
+# The catalog is read from PostgreSQL unless a test switches the Mongo read model on, with
+# a server of its own (tests/catalog/mongo): the cluster's Mongo, if it runs, holds the
+# documents of the cluster's database, not of the test database.
+CATALOG_READ_MODEL = "sql"
+HEALTHZ_SECTIONS.pop("mongo", None)  # noqa: F405
