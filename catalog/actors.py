@@ -21,6 +21,7 @@ from dramatiq.middleware import CurrentMessage
 
 from catalog.page_cache import product_pages_forget
 from catalog.query_cache import table_generations_move
+from catalog.write_watermark import write_watermark_raise
 from config.errors import ShopError
 from jobs.outbox import outbox_enqueue
 
@@ -50,9 +51,10 @@ def catalog_cache_forget(
     time is counted from this try."""
     if written_at is None:
         written_at = time.time()
+    watermark = write_watermark_raise(lsn=lsn)  # first: refills after the drops read after it
     pages = product_pages_forget(product_ids=frozenset(product_ids), lsn=lsn)
     listings = table_generations_move(tables=tables, lsn=lsn)
-    if pages and listings:
+    if watermark and pages and listings:
         return
     what = f"invalidation of products {product_ids}, tables {tables} (commit {lsn})"
     lifetime = max(settings.PRODUCT_PAGE_CACHE_SECONDS, settings.QUERY_CACHE_SECONDS)

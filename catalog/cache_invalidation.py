@@ -18,21 +18,26 @@ from catalog.actors import catalog_cache_forget
 from catalog.events import product_changed, tables_changed
 from catalog.page_cache import product_pages_forget
 from catalog.query_cache import table_generations_move
+from catalog.write_watermark import write_watermark_raise
 from config.lsn import Lsn
 from jobs.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
 
+# Each raises the write watermark first: a refill that misses what is dropped next
+# reads after it.
 @receiver(product_changed, dispatch_uid="catalog-page-cache")
 def _forget_product_pages(sender, product_ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
-    if not product_pages_forget(product_ids=product_ids, lsn=lsn):
+    raised = write_watermark_raise(lsn=lsn)
+    if not (product_pages_forget(product_ids=product_ids, lsn=lsn) and raised):
         _retry_later(product_ids=sorted(product_ids), tables=[], lsn=lsn)
 
 
 @receiver(tables_changed, dispatch_uid="catalog-query-cache")
 def _move_table_generations(sender, tables: frozenset[str], lsn: Lsn | None, **kwargs) -> None:
-    if not table_generations_move(tables=tables, lsn=lsn):
+    raised = write_watermark_raise(lsn=lsn)
+    if not (table_generations_move(tables=tables, lsn=lsn) and raised):
         _retry_later(product_ids=[], tables=sorted(tables), lsn=lsn)
 
 

@@ -5,11 +5,14 @@ cached queries (``query_cache``), kept as the seed's contrast. Misses are read f
 configured read model (``read_model``).
 """
 
+from django.http import Http404
+
 from catalog.models import Category, Price, Product
 from catalog.page_cache import product_page_cached
 from catalog.query_cache import cached_query
 from catalog.read_model import categories_read, category_page_read
 from catalog.selectors import CategoryPage, CategorySummary, ProductPage
+from catalog.slugs import slug_fits
 
 __all__ = ["categories", "category_page", "product_page"]
 
@@ -28,13 +31,16 @@ def categories() -> list[CategorySummary]:
     )
 
 
-def category_page(*, slug: str) -> CategoryPage:
+def category_page(*, slug: str, number: int = 1) -> CategoryPage:
+    """Each page of a listing is a cached query of its own."""
+    if not slug_fits(model=Category, slug=slug):
+        raise Http404("No such category.")
     return cached_query(
         name="category_page",
         version=CategoryPage.CACHE_VERSION,
-        args=slug,
+        args=f"{slug}:{number}",
         tables=_tables(Category, Product, Price),
-        compute=lambda: category_page_read(slug=slug),
+        compute=lambda: category_page_read(slug=slug, number=number),
         expires_at=lambda page: page.next_price_change,
     )
 

@@ -1,7 +1,9 @@
 """Cached objects (seed lesson 3): the assembled product page, stored whole in Redis.
 
 ``product_page_cached(slug=...)`` returns the same ``ProductPage`` as the read model
-(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all.
+(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all and makes one Redis
+round trip, which also returns the page's rendering when one is stored beside it
+(``catalog.page_renderings``).
 
 Never wrong, by three rules:
 
@@ -10,10 +12,12 @@ Never wrong, by three rules:
    product's *written LSN* and delete its cached pages (one hash per product), in one
    atomic Redis script. A change whose LSN could not be read is recorded as "refill from
    the primary" instead.
-2. *Refill only from data at least that new.* A miss reads the written LSN first and
-   assembles inside ``reading_after(lsn)``: from a replica that has replayed the
-   write, else from the primary. Without a recorded LSN (never written, or evicted) it
-   assembles from the primary. A lagging replica can never put an old page back.
+2. *Refill only from data at least that new.* A miss reads after the larger of the
+   catalog's write watermark (``catalog.write_watermark``, never evicted) and the
+   product's written LSN: from a replica that has replayed both, else from the primary.
+   So a cold cache is refilled from the replicas, and a lagging replica can never put
+   an old page back. Which product a slug names is asked the same way; a slug that
+   names none is remembered as not found until the next write to the products table.
 3. *Store only if nothing was written meanwhile.* The refill is stored by a script
    that checks the written LSN is still the one the build started from.
 
@@ -27,8 +31,11 @@ shapes never read each other's entries, and an entry that cannot be loaded is a 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 from django.conf import settings
@@ -36,53 +43,41 @@ from django.http import Http404
 from redis import Redis
 
 from catalog.cache_entries import entry_dumps, entry_loads
+from catalog.models import Product
+from catalog.query_cache import table_generation_key
 from catalog.read_model import product_id_read, product_page_read
 from catalog.rebuild_once import read_or_rebuild_once, write_quietly
 from catalog.selectors import ProductPage
+from catalog.slugs import slug_fits
+from catalog.write_watermark import write_watermark_get
 from config.lsn import Lsn
 from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
+from config.redis_scripts import redis_script
+from config.stats import stats_key
 
 STAT = "product_page"
+PRODUCT_TABLE = Product._meta.db_table
 FORGET_BATCH = 500  # products per pipelined round trip when many change at once
+_LUA = Path(__file__).with_name("lua")
+# Layout: every cached page of product P (one field per ProductPage.CACHE_VERSION, and
+# its renderings beside it) sits in one hash, so a single DEL forgets them all and
+# eviction can only drop whole products; a slug key maps the URL to P, or says "no such
+# product" for a while. There is no index of keys to lose.
+_READ = _LUA / "page_read.lua"
+_STORE_IF_UNCHANGED = _LUA / "page_store.lua"
+_FORGET = _LUA / "page_forget.lua"
+_STORE_RENDERING = _LUA / "rendering_store.lua"
+_STORE_NOT_FOUND = _LUA / "not_found_store.lua"
 
-# Layout: every cached page of product P (one field per ProductPage.CACHE_VERSION) sits in
-# one hash, so a single DEL forgets them all and eviction can only drop whole products;
-# a slug key maps the URL to P. There is no index of keys to lose.
-#
-# KEYS: slug key. ARGV: page hash key prefix, version field. A hit costs this one round
-# trip, plus the hit counter's (``config.stats``).
-_READ = """
-local product_id = redis.call('GET', KEYS[1])
-if not product_id then return false end
-return redis.call('HGET', ARGV[1] .. product_id, ARGV[2])
-"""
-# KEYS: written-LSN key, page hash, slug key. ARGV: the written LSN seen before the build
-# ("" for none), the pickled page, TTL seconds, version field, product id.
-_STORE_IF_UNCHANGED = """
-local written = redis.call('GET', KEYS[1]) or ''
-if written ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[3])
-return 1
-"""
-# KEYS: written-LSN key, page hash. ARGV: the write's LSN ("" when unknown), a fresh
-# token, TTL seconds. Keeps the highest LSN, so announcements arriving out of order cannot
-# move it back. A write of unknown LSN leaves "primary:<token>": refill from the primary
-# from then on (no LSN is known to be high enough), under a value no build in flight
-# started from, and every later write replaces the token, for the same reason.
-_FORGET = """
-local written = redis.call('GET', KEYS[1])
-local known = tonumber(written or '0')
-local lsn = tonumber(ARGV[1])
-if lsn == nil or known == nil then
-  redis.call('SET', KEYS[1], 'primary:' .. ARGV[2], 'EX', ARGV[3])
-elseif lsn > known then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-end
-return redis.call('DEL', KEYS[2])
-"""
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A product page as the cache gave it, with its stored rendering if one was asked."""
+
+    page: ProductPage
+    rendering: bytes | None = None
+    stored: bytes | None = None  # the page's bytes in the cache; None when not stored
 
 
 def _pages_prefix() -> str:
@@ -97,6 +92,10 @@ def _version_field() -> str:
     return f"v{ProductPage.CACHE_VERSION}"
 
 
+def _rendering_field(rendering: str) -> str:
+    return f"{_version_field()}:{rendering}"
+
+
 def _slug_key(slug: str) -> str:
     return cache_key(f"product-page-slug:{slug}")
 
@@ -107,22 +106,52 @@ def _written_key(product_id: int) -> str:
 
 def product_page_cached(*, slug: str) -> ProductPage:
     """The product page from the cache, else assembled (see the module docstring)."""
+    return product_page_entry(slug=slug).page
+
+
+def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
+    """The product page and, if ``rendering`` names one, its rendering stored beside it.
+
+    A warm hit is one Redis round trip, the hit counted inside it. ``Http404`` for a
+    slug no product could have, before Redis is asked, and for a missing product.
+    """
+    if not slug_fits(model=Product, slug=slug):
+        raise Http404("No such product.")
     client = cache_redis()
     if client is None:
         # The written LSNs are in the unreachable cache: read as the request reads.
-        return product_page_read(slug=slug)
+        return CachedPage(page=product_page_read(slug=slug))
     try:
         return read_or_rebuild_once(
             client,
             key=f"product-page:{_version_field()}:{slug}",
             stat=STAT,
-            read=lambda: _read(client, slug),
+            first_read=lambda: _read(client, slug, rendering, count=True),
+            read=lambda: _read(client, slug, rendering, count=False),
             rebuild=lambda: _assemble(client, slug, store=True),
             assemble=lambda: _assemble(client, slug, store=False),
         )
     except CACHE_ERRORS as error:
         cache_failed(error)
-        return product_page_read(slug=slug)
+        return CachedPage(page=product_page_read(slug=slug))
+
+
+def product_page_rendering_store(*, cached: CachedPage, rendering: str, data: bytes) -> None:
+    """Keep ``data`` (a rendering of ``cached.page``) beside that page, under the same key
+    and version: it goes with the page, whatever drops it. Only if the page is still the
+    one in the cache; a cache failure only costs a later rendering."""
+    client = cache_redis()
+    if client is None or cached.stored is None:
+        return
+    script = redis_script(client, _STORE_RENDERING)
+    keys = [_pages_key(cached.page.id)]
+    args: list[str | bytes] = [
+        _version_field(),
+        hashlib.sha1(cached.stored).hexdigest(),  # noqa: S324  (a fingerprint, not a secret)
+        _rendering_field(rendering),
+        data,
+    ]
+    write_quietly(lambda: script(keys=keys, args=args))
 
 
 def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> bool:
@@ -134,7 +163,7 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
     caller must try again later (``catalog.cache_invalidation`` does, through the outbox).
     """
     client = redis_client("default")
-    forget = client.register_script(_FORGET)
+    forget = redis_script(client, _FORGET)
     args = ["" if lsn is None else lsn, secrets.token_hex(8), settings.PRODUCT_PAGE_CACHE_SECONDS]
     ids = sorted(product_ids)
     try:
@@ -151,38 +180,73 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
     return True
 
 
-def _read(client: Redis, slug: str) -> ProductPage | None:
-    cached = client.register_script(_READ)(
-        keys=[_slug_key(slug)], args=[_pages_prefix(), _version_field()]
-    )
-    page = None if cached is None else entry_loads(cached, stat=STAT)
-    # The slug key outlives a rename: the product's page now lives under another slug.
-    return page if page is not None and page.slug == slug else None
-
-
-def _assemble(client: Redis, slug: str, *, store: bool) -> ProductPage:
-    product_id = product_id_read(slug=slug)
-    if product_id is None:
+def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPage | None:
+    keys = [_slug_key(slug), stats_key("cache"), table_generation_key(PRODUCT_TABLE)]
+    args = [
+        _pages_prefix(),
+        _version_field(),
+        _rendering_field(rendering) if rendering else "",
+        f"{STAT}.hit" if count else "",
+        f"{STAT}.not_found_hit" if count else "",
+    ]
+    found = redis_script(client, _READ)(keys=keys, args=args)
+    if found is None:
+        return None
+    if found == [b"missing"]:
         raise Http404(f"No product {slug!r}.")
-    written = cast(bytes | None, client.get(_written_key(product_id)))
-    with _reads_after(written):
-        page = product_page_read(slug=slug)  # Http404 when unpublished: nothing to cache
-    if store:
-        script = client.register_script(_STORE_IF_UNCHANGED)
-        keys = [_written_key(product_id), _pages_key(product_id), _slug_key(slug)]
-        args = [
-            written or b"",
-            entry_dumps(page),
-            settings.PRODUCT_PAGE_CACHE_SECONDS,
-            _version_field(),
-            product_id,
-        ]
-        write_quietly(lambda: script(keys=keys, args=args))
-    return page
+    stored, stored_rendering = found
+    page = entry_loads(stored, stat=STAT)
+    # The slug key outlives a rename: the product's page now lives under another slug.
+    if page is None or page.slug != slug:
+        return None
+    return CachedPage(page=page, rendering=stored_rendering, stored=stored)
+
+
+def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:
+    """Read after every write the page could depend on, from a replica that has replayed
+    them when there is one: the catalog's write watermark and the product's own last
+    write (``catalog.write_watermark``)."""
+    # Read before the look-up: a "not found" is kept only while no product was written
+    # since. Not set here when missing (no query the read model may spare); listings do.
+    known = cast(bytes | None, client.get(table_generation_key(PRODUCT_TABLE)))
+    generation = None if known is None else int(known)
+    with reading_after(max(write_watermark_get(), generation or 0)):
+        product_id = product_id_read(slug=slug)
+        if product_id is None:
+            if store and generation is not None:
+                _remember_not_found(client, slug, generation)
+            raise Http404(f"No product {slug!r}.")
+        written = cast(bytes | None, client.get(_written_key(product_id)))
+        with _reads_after(written):
+            page = product_page_read(slug=slug)  # Http404 when unpublished: not cached
+    if not store:
+        return CachedPage(page=page)
+    stored = entry_dumps(page)
+    script = redis_script(client, _STORE_IF_UNCHANGED)
+    keys = [_written_key(product_id), _pages_key(product_id), _slug_key(slug)]
+    args = [
+        written or b"",
+        stored,
+        settings.PRODUCT_PAGE_CACHE_SECONDS,
+        _version_field(),
+        product_id,
+    ]
+    write_quietly(lambda: script(keys=keys, args=args))
+    return CachedPage(page=page, stored=stored)
+
+
+def _remember_not_found(client: Redis, slug: str, generation: int) -> None:
+    """For ``NOT_FOUND_CACHE_SECONDS``, or until a product is written (it may be this one)."""
+    script = redis_script(client, _STORE_NOT_FOUND)
+    keys = [_slug_key(slug), table_generation_key(PRODUCT_TABLE)]
+    write_quietly(lambda: script(keys=keys, args=[generation, settings.NOT_FOUND_CACHE_SECONDS]))
 
 
 def _reads_after(written: bytes | None) -> AbstractContextManager[RoutingScope]:
-    """Where a build reads, given the product's written LSN as stored by ``_FORGET``."""
-    if written is None or not written.isdigit():  # none recorded, or "primary:<token>"
+    """Where a build reads, given the product's written LSN as stored by ``_FORGET``:
+    within the watermark's scope, only a later or unknown LSN asks for more."""
+    if written is None:
+        return routing_scope()
+    if not written.isdigit():  # "primary:<token>": that write's LSN is unknown
         return routing_scope(pin_primary=True)
     return reading_after(int(written))

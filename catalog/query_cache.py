@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar, cast
 
 from django.conf import settings
@@ -31,18 +32,15 @@ from catalog.rebuild_once import read_or_rebuild_once, write_quietly
 from config.lsn import Lsn, primary_current_lsn
 from config.read_routing import reading_after
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
+from config.redis_scripts import redis_script
 
 T = TypeVar("T")
 
-# KEYS: generation key. ARGV: LSN. Keeps the highest LSN (announcements may cross).
-_MOVE_GENERATION = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
-"""
+_MOVE_GENERATION = Path(__file__).with_name("lua") / "generation_move.lua"
 
 
-def _generation_key(table: str) -> str:
+def table_generation_key(table: str) -> str:
+    """The Redis key of ``table``'s generation (a script may compare it)."""
     return cache_key(f"table-generation:{table}")
 
 
@@ -65,7 +63,7 @@ def cached_query(
     if client is None:
         return compute()
     try:
-        generations = _generations(client, sorted(tables))
+        generations = table_generations_get(client=client, tables=sorted(tables))
     except CACHE_ERRORS as error:
         cache_failed(error)
         return compute()
@@ -109,11 +107,11 @@ def table_generations_move(*, tables: Iterable[str], lsn: Lsn | None) -> bool:
     Tried even while this process believes the cache is down (other clones may read
     it); False when the cache could not be reached, for the caller to try again later.
     """
-    keys = [_generation_key(table) for table in tables]
+    keys = [table_generation_key(table) for table in tables]
     if not keys:
         return True
     client = redis_client("default")
-    move = client.register_script(_MOVE_GENERATION)
+    move = redis_script(client, _MOVE_GENERATION)
     try:
         if lsn is None:
             client.delete(*keys)
@@ -128,8 +126,9 @@ def table_generations_move(*, tables: Iterable[str], lsn: Lsn | None) -> bool:
     return True
 
 
-def _generations(client: Redis, tables: list[str]) -> list[int]:
-    keys = [_generation_key(table) for table in tables]
+def table_generations_get(*, client: Redis, tables: list[str]) -> list[int]:
+    """The generation of each table; a missing one is set to the primary's current LSN."""
+    keys = [table_generation_key(table) for table in tables]
     values = client.mget(keys)
     if None in values:
         lsn = primary_current_lsn()

@@ -26,7 +26,6 @@ from catalog.selectors import (
     category_page_get,
     product_page_get,
 )
-from config.databases import PRIMARY
 
 T = TypeVar("T")
 HEADER = "X-Read-Model"
@@ -49,17 +48,24 @@ def product_page_read(*, slug: str) -> ProductPage:
 
 
 def product_id_read(*, slug: str) -> int | None:
-    """Which product has ``slug`` (the page cache's key), published or not."""
+    """Which product has ``slug`` (the page cache's key), published or not.
+
+    Read where the caller's scope reads: the page cache asks after the catalog's write
+    watermark, so from a replica that knows every product announced so far.
+    """
     product_id = product_id_find(slug=slug)
     if product_id is not None:
         return product_id
-    # Asked of the primary: a lagging replica might not know a new product yet.
-    return Product.objects.using(PRIMARY).filter(slug=slug).values_list("pk", flat=True).first()
+    return Product.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-def category_page_read(*, slug: str) -> CategoryPage:
-    """A category's listing from the read model; ``Http404`` if there is no such category."""
-    return _first_of(lambda: category_page_find(slug=slug), lambda: category_page_get(slug=slug))
+def category_page_read(*, slug: str, number: int = 1) -> CategoryPage:
+    """Page ``number`` of a category's listing from the read model; ``Http404`` if there
+    is no such category or page."""
+    return _first_of(
+        lambda: category_page_find(slug=slug, number=number),
+        lambda: category_page_get(slug=slug, number=number),
+    )
 
 
 def categories_read() -> list[CategorySummary]:

@@ -23,6 +23,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from django.http import Http404
 from redis import Redis
 
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key
+from config.redis_scripts import redis_script
 from config.stats import stat_count
 
 T = TypeVar("T")
@@ -37,10 +39,7 @@ T = TypeVar("T")
 LOCK_SECONDS = 10  # longer than any rebuild; a crashed rebuilder's lock expires
 WAIT_STEP = 0.02
 
-_RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+_RELEASE_LOCK = Path(__file__).with_name("lua") / "lock_release.lua"
 
 
 def read_or_rebuild_once(
@@ -51,6 +50,7 @@ def read_or_rebuild_once(
     read: Callable[[], T | None],
     rebuild: Callable[[], T],
     assemble: Callable[[], T],
+    first_read: Callable[[], T | None] | None = None,
 ) -> T:
     """``read()``, else the result of one ``rebuild()`` per ``key`` at a time, across all
     clones.
@@ -58,11 +58,13 @@ def read_or_rebuild_once(
     ``read()`` returns the cached value or ``None``; ``rebuild()`` assembles and stores;
     ``assemble()`` only assembles (for a waiter that gave up waiting). All three must
     read fresh enough data by themselves. Redis errors propagate, for the caller's
-    fallback; ``Http404`` from a rebuild reaches its waiters too.
+    fallback; ``Http404`` from a rebuild reaches its waiters too. ``first_read()``, if
+    given, is the first look, and counts its own hit (in the same round trip).
     """
-    value = read()
+    value = read() if first_read is None else first_read()
     if value is not None:
-        stat_count("cache", f"{stat}.hit")
+        if first_read is None:
+            stat_count("cache", f"{stat}.hit")
         return value
     stat_count("cache", f"{stat}.miss")
     lock_key = cache_key(f"rebuild-lock:{key}")
@@ -130,4 +132,4 @@ def write_quietly(write: Callable[[], object]) -> None:
 
 def _release(client: Redis, lock_key: str, token: str) -> None:
     # Only our own lock: after LOCK_SECONDS it may be another rebuilder's.
-    write_quietly(lambda: client.register_script(_RELEASE_LOCK)(keys=[lock_key], args=[token]))
+    write_quietly(lambda: redis_script(client, _RELEASE_LOCK)(keys=[lock_key], args=[token]))

@@ -6,11 +6,13 @@ instances), so the assembled object can be cached and shared between clones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -132,16 +134,28 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class CategoryPage:
-    """A category's listing. Cached whole (``catalog.query_cache``): bump
+    """One page of a category's listing. Cached whole (``catalog.query_cache``): bump
     ``CACHE_VERSION`` whenever the shape of this class or of ``ProductRow`` changes."""
 
-    CACHE_VERSION: ClassVar[int] = 1
+    CACHE_VERSION: ClassVar[int] = 2
 
     slug: str
     name: str
     products: tuple[ProductRow, ...]
-    # When a scheduled price takes effect and the listing must be worked out again.
+    # When a scheduled price of a listed product takes effect and the page must be
+    # worked out again.
     next_price_change: datetime | None
+    number: int = 1
+    page_count: int = 1
+    product_count: int = 0
+
+    @property
+    def previous_number(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self) -> int | None:
+        return self.number + 1 if self.number < self.page_count else None
 
 
 def category_list() -> list[CategorySummary]:
@@ -166,22 +180,46 @@ def products_with_current_price(*, now: datetime | None = None) -> QuerySet[Prod
     )
 
 
-def category_page_get(*, slug: str) -> CategoryPage:
-    """A category and its published products with their current prices (three queries)."""
+def category_page_count(*, product_count: int) -> int:
+    """How many pages a listing of ``product_count`` products has (an empty one has one)."""
+    return max(1, math.ceil(product_count / settings.CATEGORY_PAGE_SIZE))
+
+
+def category_page_get(*, slug: str, number: int = 1) -> CategoryPage:
+    """Page ``number`` of a category's published products, by name, with their current
+    prices (four queries); ``Http404`` for an unknown category or a page past the end.
+
+    A deep page costs what the first does: the offset is walked in the listing index
+    (category, published, name), and prices are looked up for the page's rows only.
+    """
     try:
         category = Category.objects.get(slug=slug)
     except Category.DoesNotExist:
         raise Http404(f"No category {slug!r}.") from None
+    size = settings.CATEGORY_PAGE_SIZE
+    listed = Product.objects.filter(category=category, published=True)
+    product_count = listed.count()
+    page_count = category_page_count(product_count=product_count)
+    if not 1 <= number <= page_count:
+        raise Http404(f"No page {number} of category {slug!r}.")
+    start = (number - 1) * size
+    on_page = listed.order_by("name", "pk").values("pk")[start : start + size]
     # One moment for both questions: a price starting between two clock readings would
     # be neither current nor upcoming, and the listing would never switch to it.
     now = timezone.now()
-    products = products_with_current_price(now=now).filter(category=category).order_by("name")
+    products = products_with_current_price(now=now).filter(pk__in=on_page).order_by("name", "pk")
     rows = tuple(ProductRow(**row) for row in products.values(*ProductRow.FIELDS))
-    upcoming = Price.objects.filter(
-        product__category=category, product__published=True, valid_from__gt=now
-    ).aggregate(first=Min("valid_from"))
+    upcoming = Price.objects.filter(product__in=on_page, valid_from__gt=now).aggregate(
+        first=Min("valid_from")
+    )
     return CategoryPage(
-        slug=category.slug, name=category.name, products=rows, next_price_change=upcoming["first"]
+        slug=category.slug,
+        name=category.name,
+        products=rows,
+        next_price_change=upcoming["first"],
+        number=number,
+        page_count=page_count,
+        product_count=product_count,
     )
 
 

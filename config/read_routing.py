@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.databases import PRIMARY
 from config.lsn import Lsn
@@ -41,6 +41,8 @@ class RoutingScope:
     # The read replica had replayed the WAL up to here when it was chosen: every read of
     # this scope sees at least that much. None when reading the primary (it sees all).
     read_lsn: Lsn | None = None
+    # Every (alias, reason) this scope and the scopes nested in it read by, in order.
+    reads: list[tuple[str, str]] = field(default_factory=list)
 
     def alias_for_read(self) -> str:
         if self.wrote and self.read_alias != PRIMARY:
@@ -52,6 +54,8 @@ class RoutingScope:
 
     def _decide(self, alias: str, reason: str, read_lsn: Lsn | None = None) -> str:
         self.read_alias, self.reason, self.read_lsn = alias, reason, read_lsn
+        if (alias, reason) not in self.reads:
+            self.reads.append((alias, reason))
         return alias
 
     def _inherit(self, outer: RoutingScope) -> None:
@@ -109,7 +113,7 @@ def routing_scope(
     primary, its own write (read from the primary after it) and the later of the two
     required LSNs; and it reads where the outer one reads when that meets them all. A
     write inside is handed back to the outer scope on exit, so the request still sets
-    its read-your-writes cookie.
+    its read-your-writes cookie, and so are the places it read from (``reads``).
     """
     outer = _scope.get()
     scope = RoutingScope(required_lsn=required_lsn, pin_primary=pin_primary)
@@ -123,8 +127,10 @@ def routing_scope(
         yield scope
     finally:
         _scope.reset(token)
-        if outer is not None and scope.wrote:
-            outer.wrote = True
+        if outer is not None:
+            outer.wrote = outer.wrote or scope.wrote
+            # The request's X-DB-Read names the reads of its nested scopes too.
+            outer.reads.extend(where for where in scope.reads if where not in outer.reads)
 
 
 def _later(one: Lsn | None, other: Lsn | None) -> Lsn | None:

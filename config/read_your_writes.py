@@ -56,9 +56,12 @@ class ReadYourWritesMiddleware:
                 samesite="Lax",
                 secure=request.is_secure(),
             )
-        if scope.read_alias is not None:
-            response["X-DB-Read"] = f"{scope.read_alias} ({scope.reason})"
-            stat_count("db_reads", scope.reason)
+        if scope.reads:
+            # Nested scopes included (a cache refill reads in its own), so `curl -I` shows
+            # where a page's reads went.
+            response["X-DB-Read"] = ", ".join(f"{alias} ({why})" for alias, why in scope.reads)
+            for _alias, why in scope.reads:
+                stat_count("db_reads", why)
         return response
 
 

@@ -9,18 +9,21 @@ object class). Losing a count when Redis is down is fine; failing a request is n
 from config.redis_guard import cache_call, cache_key
 
 
-def _key(group: str) -> str:
+def stats_key(group: str) -> str:
+    """The Redis hash of ``group``'s counters: a Lua script may count into it itself."""
     return cache_key(f"stats:{group}")
 
 
 def stat_count(group: str, name: str, amount: int = 1) -> None:
-    cache_call(lambda client: client.hincrby(_key(group), name, amount), fallback=None)
+    cache_call(lambda client: client.hincrby(stats_key(group), name, amount), fallback=None)
 
 
 def stat_counts(group: str) -> dict[str, int] | None:
     """Every counter of ``group``, or ``None`` when the cache cannot be reached."""
 
     def read(client) -> dict[str, int]:
-        return {name.decode(): int(value) for name, value in client.hgetall(_key(group)).items()}
+        return {
+            name.decode(): int(value) for name, value in client.hgetall(stats_key(group)).items()
+        }
 
     return cache_call(read, fallback=None)

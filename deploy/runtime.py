@@ -80,8 +80,11 @@ def give_to_app_user(path: Path, *, mode: int, group: str | None = None) -> None
         user = require_app_user()
         gid = grp.getgrnam(group).gr_gid if group else user.pw_gid
         for item in (path, *_walk(path)):
-            if item.lstat().st_uid != user.pw_uid:
-                os.chown(item, user.pw_uid, gid, follow_symlinks=False)
+            try:
+                if item.lstat().st_uid != user.pw_uid:
+                    os.chown(item, user.pw_uid, gid, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed meanwhile by the running app tier (e.g. a page re-render)
     path.chmod(mode)
 
 

@@ -70,7 +70,8 @@ def products_render(slugs: list[str]) -> tuple[list[Rendered], list[ProductPage]
 
 
 def page_render(path: str) -> Rendered:
-    """A home or category page; None body if there is no such page."""
+    """A home page or a page of a category's listing; None body if there is no such page
+    (a listing page past the end, since products left it)."""
     try:
         match = resolve(path)
     except Resolver404:
@@ -78,8 +79,10 @@ def page_render(path: str) -> Rendered:
     try:
         if match.url_name == "home":
             return Rendered(path, _body(views.home_response(_request(path), category_list())))
-        if match.url_name == "category":
-            page = category_page_get(slug=match.kwargs["slug"])
+        if match.url_name in ("category", "category-page"):
+            page = category_page_get(
+                slug=match.kwargs["slug"], number=match.kwargs.get("number", 1)
+            )
             if page.next_price_change is not None:
                 return Rendered(path, None)
             return Rendered(path, _body(views.category_response(_request(path), page)))

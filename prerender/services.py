@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.db import transaction
+from django.urls import Resolver404, resolve
 
 from catalog.models import Product
+from catalog.views import category_url
 from config.databases import PRIMARY
 from config.errors import ShopError, describe
 from config.lsn import Lsn, primary_current_lsn
@@ -72,6 +74,8 @@ def pages_withdraw(
     except Exception as error:  # noqa: BLE001  (the write is committed: never fail it)
         logger.error("prerender: pages of products %s not looked up: %s", ids, describe(error))
         paths |= {HOME, *_all_category_paths(base)}
+    # A product added, removed or renamed shifts every later page of its listing.
+    paths |= _later_listing_pages(base, paths)
     if not paths:
         return paths
     with store.publish_lock():
@@ -89,6 +93,22 @@ def _all_category_paths(base: Path | None) -> set[str]:
     """Every category page of a build (when the database cannot say which changed)."""
     listings = base.glob("categories/*/index.html") if base else ()
     return {category_path(page.parent.name) for page in listings}
+
+
+def _later_listing_pages(base: Path | None, paths: set[str]) -> set[str]:
+    """Pages 2, 3, … in the build of each listing whose first page is in ``paths``."""
+    if base is None:
+        return set()
+    later = set()
+    for path in paths:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            continue
+        if match.url_name == "category":
+            pages = base.glob(f"categories/{match.kwargs['slug']}/page/*/index.html")
+            later |= {category_url(match.kwargs["slug"], int(page.parent.name)) for page in pages}
+    return later
 
 
 def _queue(*, paths: list[str], product_ids: list[int]) -> None:

@@ -13,13 +13,22 @@ import django_distill
 from django.urls import URLPattern
 from django_distill.renderer import DistillRenderer
 
-from catalog.models import Category, Product
+from catalog.models import Product
+from catalog.selectors import category_list, category_page_count
 
 
-def category_listing_pages(*, slug: str) -> Iterator[dict[str, str]]:
-    """URL parameters of every page of one category's listing. One page today: when
-    listings are paginated, this is the one place that yields the other pages."""
+def category_listing_pages(*, slug: str, page_count: int) -> Iterator[dict[str, str]]:
+    """URL parameters of every page of one category's listing: page 1 at the listing's
+    own address (``category``), the others under ``page/<n>/`` (``category-page``)."""
     yield {"slug": slug}
+    for number in range(2, page_count + 1):
+        yield {"slug": slug, "number": str(number)}
+
+
+def _listing_pages() -> Iterator[dict[str, str]]:
+    for category in category_list():
+        page_count = category_page_count(product_count=category.product_count)
+        yield from category_listing_pages(slug=category.slug, page_count=page_count)
 
 
 def _home() -> None:
@@ -27,8 +36,11 @@ def _home() -> None:
 
 
 def _categories() -> Iterator[dict[str, str]]:
-    for slug in Category.objects.order_by("slug").values_list("slug", flat=True):
-        yield from category_listing_pages(slug=slug)
+    return (page for page in _listing_pages() if "number" not in page)
+
+
+def _category_pages() -> Iterator[dict[str, str]]:
+    return (page for page in _listing_pages() if "number" in page)
 
 
 def _products() -> Iterator[dict[str, str]]:
@@ -37,7 +49,12 @@ def _products() -> Iterator[dict[str, str]]:
         yield {"slug": slug}
 
 
-GENERATORS = {"home": _home, "category": _categories, "product": _products}
+GENERATORS = {
+    "home": _home,
+    "category": _categories,
+    "category-page": _category_pages,
+    "product": _products,
+}
 
 
 def distilled_patterns() -> list[URLPattern]:

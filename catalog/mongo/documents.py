@@ -34,6 +34,7 @@ from catalog.selectors import (
     ReviewData,
     ReviewSummary,
     TextData,
+    category_page_count,
 )
 
 SCHEMA = 1
@@ -117,8 +118,11 @@ def product_page_from(document: dict[str, Any]) -> ProductPage:
     )
 
 
-def category_page_from(documents: list[dict[str, Any]], *, slug: str) -> CategoryPage:
-    """The listing of a category from its documents (given in listing order, non-empty).
+def category_page_from(
+    documents: list[dict[str, Any]], *, slug: str, number: int, product_count: int
+) -> CategoryPage:
+    """Page ``number`` of a category's listing from its documents (in listing order,
+    non-empty), of ``product_count`` in all.
 
     The current price and the next price change are worked out here, at read time, as
     the SQL path does in its query: a scheduled price starts without a new projection.
@@ -143,6 +147,9 @@ def category_page_from(documents: list[dict[str, Any]], *, slug: str) -> Categor
         name=documents[0]["category_name"],
         products=tuple(rows),
         next_price_change=min(upcoming, default=None),
+        number=number,
+        page_count=category_page_count(product_count=product_count),
+        product_count=product_count,
     )
 
 

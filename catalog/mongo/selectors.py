@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from catalog.mongo.client import (
     MONGO_ERRORS,
     breaker,
@@ -48,25 +50,29 @@ def product_id_find(*, slug: str) -> int | None:
     return None if document is None else int(document["_id"])
 
 
-def category_page_find(*, slug: str) -> CategoryPage | None:
-    """A category's listing: one query on one collection, in name order.
+def category_page_find(*, slug: str, number: int = 1) -> CategoryPage | None:
+    """Page ``number`` of a category's listing: a count and one page of documents in
+    (name, id) order, as the SQL path pages it.
 
-    ``None`` (read PostgreSQL) when no document is in the category: only PostgreSQL knows
-    whether the category exists, empty, or not at all (a 404).
+    ``None`` (read PostgreSQL) when the page has no document: only PostgreSQL knows
+    whether the category exists, empty, or not at all, or the page is past the end (a 404).
     """
     if not _usable():
         return None
+    size = settings.CATEGORY_PAGE_SIZE
+    query = {"category_slug": slug}
     try:
-        documents = list(
-            products_collection().find({"category_slug": slug}, LISTING_FIELDS).sort("name", 1)
-        )
+        collection = products_collection()
+        product_count = collection.count_documents(query)
+        found = collection.find(query, LISTING_FIELDS).sort([("name", 1), ("_id", 1)])
+        documents = list(found.skip((number - 1) * size).limit(size))
     except MONGO_ERRORS as error:
         mongo_failed(error, doing=f"reading category {slug!r}")
         return None
     mongo_succeeded()
     if not documents or not all(_fresh_enough(d) for d in documents):
         return None
-    return category_page_from(documents, slug=slug)
+    return category_page_from(documents, slug=slug, number=number, product_count=product_count)
 
 
 def mongo_health() -> dict[str, object]:

@@ -147,6 +147,12 @@ CACHE_REBUILD_WAIT_SECONDS = env.float(
 )
 # Cached queries (category listings) expire after this, if no write moved them first.
 QUERY_CACHE_SECONDS = env.int("QUERY_CACHE_SECONDS", default=3600)
+# An unknown product slug answers 404 from the cache for at most this long (a write to the
+# products table ends it at once).
+NOT_FOUND_CACHE_SECONDS = env.int("NOT_FOUND_CACHE_SECONDS", default=60)
+# Products per page of a category listing: its HTML and its cost stay the same however
+# large the catalog grows.
+CATEGORY_PAGE_SIZE = env.int("CATEGORY_PAGE_SIZE", default=24)
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "sessions"
 

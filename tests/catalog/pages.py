@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from unittest import mock
 
 from django.db import connections
+from redis.connection import AbstractConnection
 
 from config.stats import stat_counts
 
@@ -80,3 +83,17 @@ def cache_unreachable(settings) -> dict:
         "default": reachable["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}
     }
     return reachable
+
+
+@contextmanager
+def redis_round_trips() -> Iterator[list[bytes]]:
+    """Collect what every Redis client of this process sends, one item per round trip."""
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def send(self, command, *args, **kwargs):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return original(self, command, *args, **kwargs)
+
+    with mock.patch.object(AbstractConnection, "send_packed_command", send):
+        yield sent

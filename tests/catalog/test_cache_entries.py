@@ -49,7 +49,7 @@ def test_unreadable_product_page_is_rebuilt_and_logged_once(client, product, cap
     current_price(client, product)
     with caplog.at_level(logging.WARNING, logger="catalog.cache_entries"):
         for _ in range(2):
-            assert _spoil("product-page:*", payload) == 1
+            assert _spoil("product-page:*", payload) == 2  # the page and its rendering
             assert current_price(client, product) == "12.50 EUR"
     assert _unreadable_warnings(caplog) == 1
     assert cache_stat("product_page.unreadable") >= 2  # every read of one counts

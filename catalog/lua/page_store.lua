@@ -1,0 +1,13 @@
+-- KEYS: written-LSN key, page hash, slug key. ARGV: the written LSN seen before the build
+-- ("" for none), the pickled page, TTL seconds, page field, product id.
+-- Stored only if no write to the product was announced while it was built.
+local written = redis.call('GET', KEYS[1]) or ''
+if written ~= ARGV[1] then return 0 end
+-- Renderings belong to the page they were made from: a new page starts without any.
+for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
+  if string.sub(field, 1, #ARGV[4] + 1) == ARGV[4] .. ':' then redis.call('HDEL', KEYS[2], field) end
+end
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[3])
+return 1
