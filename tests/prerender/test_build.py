@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import gzip
 import re
-import threading
 import time
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
 import prerender.build
 from prerender import store
 from prerender.build import site_build
 from prerender.site import site_paths
+from tests.catalog.pages import at_once
 from tests.factories import CategoryFactory, PriceFactory
 from tests.prerender.conftest import make_product, published
 
@@ -86,19 +85,8 @@ def test_two_builds_at_once_give_one_publish(product, monkeypatch):
         return site_paths()
 
     monkeypatch.setattr(prerender.build, "site_paths", slow_site_paths)
-    barrier = threading.Barrier(2)
     results = []
-
-    def build():
-        barrier.wait()
-        results.append(site_build(processes=1))
-        connections.close_all()
-
-    threads = [threading.Thread(target=build) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    at_once(2, lambda: results.append(site_build(processes=1)))
     assert sorted(results, key=bool) == [None, results[0] or results[1]]
     assert len(list((store.root() / store.BUILDS).iterdir())) == 1
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import caches
-from django.db import connections
 
 from prerender.nightly import nightly_build_if_due, nightly_due
+from tests.catalog.pages import at_once
 from tests.prerender.conftest import queued
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -33,19 +32,8 @@ def test_the_build_is_due_from_its_time_for_an_hour(settings):
 def test_checks_on_several_processes_at_once_queue_one_build(settings):
     settings.PRERENDER_NIGHTLY_AT = "03:00"
     night = datetime(2030, 5, 1, 3, 5, tzinfo=UTC)
-    barrier = threading.Barrier(6)
     queued_by = []
-
-    def relay():
-        barrier.wait()
-        queued_by.append(nightly_build_if_due(night))
-        connections.close_all()
-
-    threads = [threading.Thread(target=relay) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    at_once(6, lambda: queued_by.append(nightly_build_if_due(night)))
     assert sorted(queued_by) == [0, 0, 0, 0, 0, 1]
     assert len(queued("prerender_site")) == 1
     assert nightly_build_if_due(night.replace(hour=3, minute=50)) == 0  # same night
