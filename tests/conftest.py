@@ -76,8 +76,8 @@ def _prerender_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def delayed_replica() -> Iterator[None]:
-    """The cluster's replica applies each commit 2 s late (``recovery_min_apply_delay``)."""
-    deploy("replica-delay", "2")
+    """The cluster's replica applies each commit 3 s late (``recovery_min_apply_delay``)."""
+    deploy("replica-delay", "3")
     try:
         yield
     finally:

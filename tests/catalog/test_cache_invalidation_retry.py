@@ -131,7 +131,7 @@ def _drop_this_connection() -> None:
 def test_a_write_whose_lsn_cannot_be_read_after_commit_succeeds_and_refills_from_the_primary(
     client, product, delayed_replica
 ):
-    """The replica applies the write 2 s late: only the primary has the new price."""
+    """The replica applies the write 3 s late: only the primary has the new price."""
     assert current_price(client, product) == listed_price(client, product) == "12.50 EUR"
     later = []
     with transaction.atomic():

@@ -156,7 +156,7 @@ def test_delayed_replica_never_puts_the_old_price_back(
     client, admin_client, product, delayed_replica
 ):
     """The trap: after invalidation a reader misses, reads a lagging replica and caches
-    the old page. Here the replica applies WAL 2 s late while the writer and another
+    the old page. Here the replica applies WAL 3 s late while the writer and another
     shopper keep reading; no one may ever see, or leave behind, the old price."""
     warm(client, product)
     services.price_add(product=product, amount=Decimal("15.00"))

@@ -90,7 +90,7 @@ def test_a_waiter_that_gives_up_reads_no_older_than_the_last_write(
     client, product, settings, delayed_replica
 ):
     """A waiter whose rebuilder is stuck assembles the page itself, and must not read a
-    replica that has not replayed the product's last write (here it lags 2 s)."""
+    replica that has not replayed the product's last write (here it lags 3 s)."""
     settings.CACHE_REBUILD_WAIT_SECONDS = 0.1
     warm(client, product)
     lock = _rebuild_lock(product)

@@ -79,7 +79,7 @@ def test_the_writer_reads_its_own_write_at_once_others_may_lag(
 
     assert "11.50 EUR" in writer_page
     assert writer_read == "default (sticky)"
-    # The replica applies WAL 2 s late, so another shopper still sees the old price.
+    # The replica applies WAL 3 s late, so another shopper still sees the old price.
     assert "10.00 EUR" in other_page
     assert other_read == "replica (replica)"
 

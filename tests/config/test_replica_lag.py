@@ -1,7 +1,7 @@
 """A replica that trails its received WAL by more than ``REPLICA_MAX_LAG_BYTES`` is
 skipped, and used again once it has caught up.
 
-Against the real replica, made to apply each commit 2 s late
+Against the real replica, made to apply each commit 3 s late
 (``recovery_min_apply_delay``): the WAL written after a commit arrives at once and waits
 behind that commit, which is the backlog the probe measures.
 """
@@ -33,7 +33,7 @@ def test_a_replica_lagging_beyond_the_bound_is_skipped_until_it_catches_up(
     settings.REPLICA_MAX_LAG_BYTES = BOUND
     settings.REPLICA_COOLDOWN_SECONDS = 0.2
     caplog.set_level(logging.WARNING, logger="config.replica_health")
-    product = ProductFactory()  # its commit holds replay for 2 s...
+    product = ProductFactory()  # its commit holds replay for 3 s...
     held_at = primary_current_lsn()
     ProductTextFactory(product=product, body=secrets.token_hex(512 * 1024))  # ...behind it: 1 MB
     assert primary_current_lsn() - held_at > 4 * BOUND

@@ -3,7 +3,7 @@ real primary and streaming replica.
 
 A job reads a replica once it has the order (``jobs.middleware``), but the replica may
 not have the job's own later writes, nor those of an earlier delivery of the same
-message. These tests commit (``transaction=True``) and make the replica apply WAL 2 s
+message. These tests commit (``transaction=True``) and make the replica apply WAL 3 s
 late, then run the job as a worker thread would: inside the middleware.
 """
 
@@ -33,7 +33,7 @@ def _public_url(settings):
 @pytest.fixture
 def placed(request: pytest.FixtureRequest) -> tuple[SpecialOrder, Lsn]:
     """A QUEUED order the replica has, and the LSN its message carries; from then on the
-    replica applies WAL 2 s late (``delayed_replica``)."""
+    replica applies WAL 3 s late (``delayed_replica``)."""
     order = SpecialOrderFactory()
     lsn = primary_current_lsn()
     wait_for(lambda: replica_has(lsn), timeout=10, what="replica catch-up")

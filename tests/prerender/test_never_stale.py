@@ -5,11 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
-
-from tests.cluster import deploy
 from tests.prerender.cluster import (
     category_of,
     get,
@@ -30,17 +26,8 @@ print(time.time())
 """
 
 
-@pytest.fixture
-def replica_3s_late() -> Iterator[None]:
-    deploy("replica-delay", "3")
-    try:
-        yield
-    finally:
-        deploy("replica-delay", "0")
-
-
 def test_a_price_change_is_never_seen_old_and_its_page_is_prerendered_again_within_2s(
-    lb_url: str, product_slug: str, replica_3s_late: None
+    lb_url: str, product_slug: str, delayed_replica: None
 ) -> None:
     manage("prerender", "--if-unpublished", "--verbosity", "0")
     product = f"{lb_url}/products/{product_slug}/"
