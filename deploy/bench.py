@@ -23,8 +23,9 @@ and 6 must miss the cache on every request, so this process requests every produ
 Python client measures every tier and says so: it cannot reach nginx's speed.
 
 Prints a table (req/s, p50, p99, errors, ratios to tiers 1 and 5) and PASS/MISS per
-target, and writes ``bench-results/bench.md``, ``bench.json`` and ``bench.svg`` (log
-scale). A MISS is a result (exit 0); a tier that could not run is an error (exit 1).
+target, and writes ``bench-results/bench.md``, ``bench.json``, and the chart ``bench.png``
+(matplotlib, log scale; ``bench.svg`` too). A MISS is a result (exit 0); a tier that
+could not run is an error (exit 1).
 """
 
 from __future__ import annotations
@@ -501,8 +502,9 @@ def _report(rows: list[Row], out_dir: Path) -> None:
     )
     report = out_dir / "bench.md"
     report.write_text(_markdown(table, met))
-    chart = out_dir / "bench.svg"
-    chart.write_text(_svg(rows))
+    (out_dir / "bench.svg").write_text(_svg(rows))
+    chart = out_dir / "bench.png"
+    _png(rows, chart)
     print(f"\nreport: {report}\nchart: {chart}")
 
 
@@ -520,8 +522,39 @@ def _markdown(table: list[list[str]], met: list[tuple[str, bool]]) -> str:
         "",
         *(f"- {'PASS' if ok else 'MISS'}: {name}" for name, ok in met),
         "",
+        "![requests per second per tier, log scale](bench.png)",
+        "",
     ]
     return "\n".join(lines)
+
+
+def _png(rows: list[Row], path: Path) -> None:
+    """The tiers as bars on a log scale, tier 1 (the limit) as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(9, 0.5 * len(rows) + 1.6))
+    labels = [f"{r.number}. {r.tier}" for r in reversed(rows)]
+    values = [r.per_second for r in reversed(rows)]
+    colours = ["#b5522b" if r.errors == 0 else "#888888" for r in reversed(rows)]
+    axes.barh(labels, values, color=colours)
+    axes.set_xscale("log")
+    for y, value in enumerate(values):
+        axes.text(value * 1.08, y, f"{value:,.0f}/s", va="center", fontsize=9)
+    limit = next((r.per_second for r in rows if r.number == "1"), None)
+    if limit:
+        axes.axvline(limit, color="#333333", linestyle="--", linewidth=1)
+    axes.set_xlabel("successful requests per second (log scale); grey: errors in the tier")
+    axes.set_title(
+        f"make bench, one run on {os.cpu_count()} cores (dashed: the static file, the limit)",
+        fontsize=11,
+    )
+    axes.set_xlim(right=max(values) * 8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    pyplot.close(figure)
 
 
 def _svg(rows: list[Row]) -> str:

@@ -78,6 +78,6 @@ def test_the_report_ends_with_the_report_and_chart_paths(
     rows = [_row("1", 1000), _row("2", 950), _row("3", 30), _row("4", 20), _row("5", 5)]
     bench._report(rows, tmp_path)
     last = capsys.readouterr().out.strip().splitlines()[-2:]
-    assert last == [f"report: {tmp_path / 'bench.md'}", f"chart: {tmp_path / 'bench.svg'}"]
+    assert last == [f"report: {tmp_path / 'bench.md'}", f"chart: {tmp_path / 'bench.png'}"]
     assert "| 5 | tier 5 | wrk | 5 |" in (tmp_path / "bench.md").read_text()
-    assert (tmp_path / "bench.svg").read_text().startswith("<svg")
+    assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
