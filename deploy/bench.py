@@ -187,6 +187,7 @@ class Row:
     p99_ms: float
     errors: int
     requests: int
+    note: str = ""  # what the errors were, for the report
 
 
 def _python_row(number: str, tier: str, result: TierResult) -> Row:
@@ -416,6 +417,7 @@ def _rollout_row(command: list[str], url: str) -> Row:
     if done.returncode != 0:
         raise DeployError(f"`deploy rollout` failed: {done.stderr.strip()[-500:]}")
     figures = parse_wrk(output)
+    sockets = re.search(r"Socket errors: [^\n]*", output)
     return Row(
         "8",
         "rolling deploy under load",
@@ -425,6 +427,9 @@ def _rollout_row(command: list[str], url: str) -> Row:
         figures.p99_ms,
         figures.errors,
         figures.requests,
+        note=f"{figures.requests:,} requests during the rollout; "
+        f"{sockets.group(0) if sockets else 'no socket errors'}; "
+        f"HTTP errors {figures.http_errors}",
     )
 
 
@@ -492,6 +497,9 @@ def _report(rows: list[Row], out_dir: Path) -> None:
     print()
     for name, ok in met:
         print(f"{'PASS' if ok else 'MISS'}  {name}")
+    for row in rows:
+        if row.note:
+            print(f"tier {row.number}: {row.note}")
     out_dir.mkdir(exist_ok=True)
     (out_dir / "bench.json").write_text(
         json.dumps(
@@ -501,14 +509,14 @@ def _report(rows: list[Row], out_dir: Path) -> None:
         + "\n"
     )
     report = out_dir / "bench.md"
-    report.write_text(_markdown(table, met))
+    report.write_text(_markdown(table, met, rows))
     (out_dir / "bench.svg").write_text(_svg(rows))
     chart = out_dir / "bench.png"
     _png(rows, chart)
     print(f"\nreport: {report}\nchart: {chart}")
 
 
-def _markdown(table: list[list[str]], met: list[tuple[str, bool]]) -> str:
+def _markdown(table: list[list[str]], met: list[tuple[str, bool]], rows: list[Row]) -> str:
     lines = [
         f"# `make bench`, one run on {os.cpu_count()} cores",
         "",
@@ -522,6 +530,7 @@ def _markdown(table: list[list[str]], met: list[tuple[str, bool]]) -> str:
         "",
         *(f"- {'PASS' if ok else 'MISS'}: {name}" for name, ok in met),
         "",
+        *(f"Tier {row.number}: {row.note}.\n" for row in rows if row.note),
         "![requests per second per tier, log scale](bench.png)",
         "",
     ]

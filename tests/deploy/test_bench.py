@@ -81,3 +81,15 @@ def test_the_report_ends_with_the_report_and_chart_paths(
     assert last == [f"report: {tmp_path / 'bench.md'}", f"chart: {tmp_path / 'bench.png'}"]
     assert "| 5 | tier 5 | wrk | 5 |" in (tmp_path / "bench.md").read_text()
     assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_rollout_tiers_errors_are_named_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout = bench.Row(
+        "8", "rolling deploy under load", "wrk", 900, 1, 2, 9, 1000, note="Socket errors: read 9"
+    )
+    rows = [_row("1", 1000), _row("2", 950), _row("3", 30), _row("4", 20), _row("5", 5), rollout]
+    bench._report(rows, tmp_path)
+    assert "tier 8: Socket errors: read 9" in capsys.readouterr().out
+    assert "Tier 8: Socket errors: read 9." in (tmp_path / "bench.md").read_text()
