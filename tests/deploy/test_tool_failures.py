@@ -68,7 +68,7 @@ def test_a_supervisor_fault_becomes_a_command_error(cluster: dict[str, Any]) -> 
 
 
 def test_bench_counts_only_successful_requests() -> None:
-    result = bench.TierResult("t", requests=10, seconds=2.0, failures=4, p50_ms=1, p95_ms=2)
+    result = bench.TierResult("t", requests=10, seconds=2.0, failures=4, p50_ms=1, p99_ms=2)
     assert result.per_second == 3.0
 
 
