@@ -381,9 +381,8 @@ def _wrk_run(command: list[str], url: str, seconds: int) -> WrkFigures:
     return parse_wrk(done.stdout)
 
 
-def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:
-    _wrk_run(command, url, WRK_WARMUP)  # warm-up: connections, caches, workers
-    figures = _wrk_run(command, url, WRK_SECONDS)
+def _row_of(number: str, tier: str, figures: WrkFigures, note: str = "") -> Row:
+    """One table row from wrk's figures."""
     return Row(
         number,
         tier,
@@ -393,7 +392,13 @@ def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:
         figures.p99_ms,
         figures.errors,
         figures.requests,
+        note=note,
     )
+
+
+def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:
+    _wrk_run(command, url, WRK_WARMUP)  # warm-up: connections, caches, workers
+    return _row_of(number, tier, _wrk_run(command, url, WRK_SECONDS))
 
 
 def _rollout_row(command: list[str], url: str) -> Row:
@@ -418,15 +423,10 @@ def _rollout_row(command: list[str], url: str) -> Row:
         raise DeployError(f"`deploy rollout` failed: {done.stderr.strip()[-500:]}")
     figures = parse_wrk(output)
     sockets = re.search(r"Socket errors: [^\n]*", output)
-    return Row(
+    return _row_of(
         "8",
         "rolling deploy under load",
-        "wrk",
-        figures.per_second,
-        figures.p50_ms,
-        figures.p99_ms,
-        figures.errors,
-        figures.requests,
+        figures,
         note=f"{figures.requests:,} requests during the rollout; "
         f"{sockets.group(0) if sockets else 'no socket errors'}; "
         f"HTTP errors {figures.http_errors}",
