@@ -43,13 +43,12 @@ def _prepare_dirs(layout: Layout) -> None:
         print(f"  note: {note}", flush=True)
     for path in (layout.programs_dir, layout.nginx_dir):
         path.mkdir(mode=0o755, parents=True, exist_ok=True)
-    # Customer data is nobody else's: logs name orders' addresses, mail holds whole orders,
-    # Redis keeps sessions and jobs; media (pictures baked with a customer's writing) is
-    # open to nginx's workers only.
+    # Customer data is nobody else's: logs name orders' addresses, mail holds whole orders
+    # (Redis's sessions and jobs: `write_redis_confs`); media (pictures baked with a
+    # customer's writing) is open to nginx's workers only.
     layout.logs.mkdir(mode=0o700, exist_ok=True)
     layout.logs.chmod(0o700)
     give_to_app_user(layout.mail_dir, mode=0o700)
-    give_to_app_user(layout.redis_dir, mode=0o700)
     give_to_app_user(layout.media_root, mode=0o2750, group=nginx.WORKER_USER if AS_ROOT else None)
     for public in (layout.static_root, layout.prerender_root):
         give_to_app_user(public, mode=0o755)

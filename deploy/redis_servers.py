@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from .credentials import REDIS_SERVERS, Credentials
 from .files import write_if_changed
 from .paths import Layout
-from .proc import AS_ROOT
-from .runtime import require_app_user
+from .runtime import give_to_app_user
 
 
 def render_redis_conf(password: str) -> str:
@@ -19,10 +16,9 @@ def render_redis_conf(password: str) -> str:
 
 
 def write_redis_confs(layout: Layout, credentials: Credentials) -> None:
-    """(Re)write every server's file: mode 600, owned by the user the servers run as."""
+    """(Re)write every server's file (mode 600); the directory, files included, then
+    belongs to the user the servers run as. It holds sessions and jobs: mode 700."""
     for server in REDIS_SERVERS:
         path = layout.redis_conf(server)
         write_if_changed(path, render_redis_conf(credentials.redis_password(server)), 0o600)
-        if AS_ROOT:
-            user = require_app_user()
-            os.chown(path, user.pw_uid, user.pw_gid)
+    give_to_app_user(layout.redis_dir, mode=0o700)
