@@ -249,3 +249,19 @@ def test_addresses_of_one_ipv6_64_share_one_window(client, product, limit_of_thr
 
     assert same_64.status_code == 429
     assert next_64.status_code == 302
+
+
+def test_an_email_address_gets_at_most_its_daily_orders_whatever_the_client(client, product):
+    limit = 5  # SPECIAL_ORDER_EMAIL_DAILY_LIMIT (default)
+    form = order_form(product.slug, "Hi") | {"email": "ana@example.com"}
+    for n in range(limit):
+        address = f"198.51.100.{n}"  # a fresh client each time: only the address repeats
+        assert client.post(NEW, form, REMOTE_ADDR=address).status_code == 302
+
+    response = client.post(NEW, form | {"email": "ANA@example.com"}, REMOTE_ADDR="198.51.100.99")
+
+    assert response.status_code == 429
+    assert f"We bake at most {limit} special orders a day for one email address" in response.text
+    assert SpecialOrder.objects.count() == limit
+    other = client.post(NEW, form | {"email": "bo@example.com"}, REMOTE_ADDR="198.51.100.99")
+    assert other.status_code == 302
