@@ -30,19 +30,19 @@ def staff_password(lb_url: str, product_slug: str) -> str:
     return password
 
 
-@pytest.mark.parametrize("width", [1280, 1024, 800])
-def test_the_actions_select_stays_inside_the_order_list(lb_url, staff_password, width, tmp_path):
+def test_the_actions_select_stays_inside_the_order_list(lb_url, staff_password, tmp_path):
     with browser_page() as page:
-        page.set_viewport_size({"width": width, "height": 800})
         page.goto(f"{lb_url}/admin/login/?next=/admin/orders/specialorder/")
         page.fill("#id_username", STAFF)
         page.fill("#id_password", staff_password)
         page.click("input[type=submit]")
         page.wait_for_url("**/admin/orders/specialorder/")
-        page.screenshot(path=tmp_path / f"orders-{width}.png")
+        for width in (1280, 1024, 800):  # 1024: it ran 230 px off the page, under the filter
+            page.set_viewport_size({"width": width, "height": 800})
+            page.screenshot(path=tmp_path / f"orders-{width}.png")
 
-        select = page.locator("#changelist .actions select").bounding_box()
-        results = page.locator("#changelist .results").bounding_box()
-        assert select is not None and results is not None
-        assert select["x"] + select["width"] <= results["x"] + results["width"] + 1
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+            select = page.locator("#changelist .actions select").bounding_box()
+            results = page.locator("#changelist .results").bounding_box()
+            assert select is not None and results is not None
+            assert select["x"] + select["width"] <= results["x"] + results["width"] + 1, width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
