@@ -62,7 +62,7 @@ def retry_after_if_limited(request: HttpRequest, *, scope: str) -> int | None:
     key = cache_key(f"ratelimit:{scope}:{client_key(client_address(request))}:{started}")
 
     def count(client: Redis) -> int:
-        pipe = client.pipeline()
+        pipe = client.pipeline(transaction=True)  # one key: atomic on a Redis Cluster too
         pipe.incr(key)
         pipe.expire(key, window)
         counted, _ = pipe.execute()

@@ -26,7 +26,10 @@ from config.redis_guard import redis_client
 from tests.catalog.pages import current_price, listed_price, warm
 from tests.cluster import stopped, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 LOSSES = ["nothing", "whole cache", "product record", "watermark"]
 
