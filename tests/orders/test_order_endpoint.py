@@ -159,6 +159,7 @@ def limit_of_three(settings):
     settings.SPECIAL_ORDER_RATE_WINDOW_SECONDS = 600
 
 
+@pytest.mark.usefixtures("cache_server")  # the counters live in the cache's Redis
 def test_a_client_over_the_limit_gets_429_with_a_clear_page_and_no_order(
     client, product, limit_of_three
 ):
