@@ -1,8 +1,9 @@
 """Cached objects (seed lesson 3): the assembled product page, stored whole in Redis.
 
 ``product_page_cached(slug=...)`` returns the same ``ProductPage`` as the read model
-(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all and makes one Redis
-round trip, which also returns the page's rendering when one is stored beside it
+(``catalog.read_model``: SQL or Mongo); on a hit it runs no SQL at all and makes two Redis
+round trips (the slug's key names the product; the product's hash gives the page), which
+also return the page's rendering when one is stored beside it
 (``catalog.page_renderings``).
 
 Never wrong, by three rules:
@@ -33,10 +34,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import Http404
@@ -53,8 +55,8 @@ from catalog.write_watermark import write_watermark_get
 from config.lsn import Lsn
 from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
-from config.redis_scripts import redis_script
-from config.stats import stats_key
+from config.redis_scripts import redis_script, redis_script_pipelined
+from config.stats import stat_count, stats_key
 
 STAT = "product_page"
 PRODUCT_TABLE = Product._meta.db_table
@@ -62,13 +64,12 @@ FORGET_BATCH = 500  # products per pipelined round trip when many change at once
 _LUA = Path(__file__).with_name("lua")
 # Layout: every cached page of product P (one field per ProductPage.CACHE_VERSION, and
 # its renderings beside it) sits in one hash, so a single DEL forgets them all and
-# eviction can only drop whole products; a slug key maps the URL to P, or says "no such
-# product" for a while. There is no index of keys to lose.
-_READ = _LUA / "page_read.lua"
+# eviction can only drop whole products; P's written LSN shares the hash's hash tag, so
+# one script handles both, on a Redis Cluster too. A slug key maps the URL to P, or says
+# "no such product" for a while. There is no index of keys to lose.
 _STORE_IF_UNCHANGED = _LUA / "page_store.lua"
 _FORGET = _LUA / "page_forget.lua"
 _STORE_RENDERING = _LUA / "rendering_store.lua"
-_STORE_NOT_FOUND = _LUA / "not_found_store.lua"
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,13 @@ class CachedPage:
     stored: bytes | None = None  # the page's bytes in the cache; None when not stored
 
 
-def _pages_prefix() -> str:
-    return cache_key("product-page:")
+def _product_tag(product_id: int) -> str:
+    """The hash tag of a product's keys: one slot of a Redis Cluster for all of them."""
+    return f"{{product:{product_id}}}"
 
 
 def _pages_key(product_id: int) -> str:
-    return f"{_pages_prefix()}{product_id}"
+    return cache_key(f"product-page:{_product_tag(product_id)}")
 
 
 def _version_field() -> str:
@@ -101,7 +103,7 @@ def _slug_key(slug: str) -> str:
 
 
 def _written_key(product_id: int) -> str:
-    return cache_key(f"product-page-written:{product_id}")
+    return cache_key(f"product-page-written:{_product_tag(product_id)}")
 
 
 def product_page_cached(*, slug: str) -> ProductPage:
@@ -112,7 +114,7 @@ def product_page_cached(*, slug: str) -> ProductPage:
 def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
     """The product page and, if ``rendering`` names one, its rendering stored beside it.
 
-    A warm hit is one Redis round trip, the hit counted inside it. ``Http404`` for a
+    A warm hit is two Redis round trips, the hit counted in the second. ``Http404`` for a
     slug no product could have, before Redis is asked, and for a missing product.
     """
     if not slug_fits(model=Product, slug=slug):
@@ -162,18 +164,17 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
     clones may still be reading it. False when the cache could not be reached: the
     caller must try again later (``catalog.cache_invalidation`` does, through the outbox).
     """
-    client = redis_client("default")
-    forget = redis_script(client, _FORGET)
     args = ["" if lsn is None else lsn, secrets.token_hex(8), settings.PRODUCT_PAGE_CACHE_SECONDS]
     ids = sorted(product_ids)
     try:
+        client = redis_client("default")
         # Pipelined: a category rename can drop thousands of pages right after commit.
         for start in range(0, len(ids), FORGET_BATCH):
-            with client.pipeline(transaction=False) as pipe:
-                for product_id in ids[start : start + FORGET_BATCH]:
-                    keys = [_written_key(product_id), _pages_key(product_id)]
-                    forget(keys=keys, args=args, client=pipe)
-                pipe.execute()
+            calls = [
+                ([_written_key(product_id), _pages_key(product_id)], args)
+                for product_id in ids[start : start + FORGET_BATCH]
+            ]
+            redis_script_pipelined(client, _FORGET, calls)
     except CACHE_ERRORS as error:
         cache_failed(error)
         return False
@@ -181,25 +182,47 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
 
 
 def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPage | None:
-    keys = [_slug_key(slug), stats_key("cache"), table_generation_key(PRODUCT_TABLE)]
-    args = [
-        _pages_prefix(),
-        _version_field(),
-        _rendering_field(rendering) if rendering else "",
-        f"{STAT}.hit" if count else "",
-        f"{STAT}.not_found_hit" if count else "",
-    ]
-    found = redis_script(client, _READ)(keys=keys, args=args)
-    if found is None:
+    """The slug's key names the product (or says there is none), then the product's hash
+    gives the page and its rendering: two keys of two slots, so two round trips."""
+    product = cast(bytes | None, client.get(_slug_key(slug)))
+    if product is None:
         return None
-    if found == [b"missing"]:
+    if product.startswith(b"missing:"):
+        counter = f"{STAT}.not_found_hit" if count else ""
+        generation = _read_counting(
+            client, counter, lambda pipe: pipe.get(table_generation_key(PRODUCT_TABLE))
+        )
+        # Valid until the next write to the products table moves its generation.
+        if generation != product.removeprefix(b"missing:"):
+            _uncount(counter)
+            return None
         raise Http404(f"No product {slug!r}.")
-    stored, stored_rendering = found
-    page = entry_loads(stored, stat=STAT)
+    counter = f"{STAT}.hit" if count else ""
+    fields = [_version_field(), _rendering_field(rendering) if rendering else ""]
+    stored, stored_rendering = _read_counting(
+        client, counter, lambda pipe: pipe.hmget(_pages_key(int(product)), fields)
+    )
+    page = None if stored is None else entry_loads(stored, stat=STAT)
     # The slug key outlives a rename: the product's page now lives under another slug.
     if page is None or page.slug != slug:
+        _uncount(counter)
         return None
     return CachedPage(page=page, rendering=stored_rendering, stored=stored)
+
+
+def _read_counting(client: Redis, counter: str, read: Callable[[Any], object]) -> Any:
+    """``read(pipeline)``'s answer, with ``counter`` counted in the same round trip before
+    it is known to be a hit: ``_uncount`` takes it back when it is not."""
+    with client.pipeline(transaction=False) as pipe:
+        read(pipe)
+        if counter:
+            pipe.hincrby(stats_key("cache"), counter, 1)
+        return pipe.execute()[0]
+
+
+def _uncount(counter: str) -> None:
+    if counter:
+        stat_count("cache", counter, -1)
 
 
 def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:
@@ -223,23 +246,23 @@ def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:
         return CachedPage(page=page)
     stored = entry_dumps(page)
     script = redis_script(client, _STORE_IF_UNCHANGED)
-    keys = [_written_key(product_id), _pages_key(product_id), _slug_key(slug)]
-    args = [
-        written or b"",
-        stored,
-        settings.PRODUCT_PAGE_CACHE_SECONDS,
-        _version_field(),
-        product_id,
-    ]
-    write_quietly(lambda: script(keys=keys, args=args))
+    keys = [_written_key(product_id), _pages_key(product_id)]
+    args = [written or b"", stored, settings.PRODUCT_PAGE_CACHE_SECONDS, _version_field()]
+
+    def store_if_unchanged() -> None:
+        if script(keys=keys, args=args):
+            # Another slot: a hint only, which a read checks against the page's slug.
+            client.set(_slug_key(slug), product_id, ex=settings.PRODUCT_PAGE_CACHE_SECONDS)
+
+    write_quietly(store_if_unchanged)
     return CachedPage(page=page, stored=stored)
 
 
 def _remember_not_found(client: Redis, slug: str, generation: int) -> None:
-    """For ``NOT_FOUND_CACHE_SECONDS``, or until a product is written (it may be this one)."""
-    script = redis_script(client, _STORE_NOT_FOUND)
-    keys = [_slug_key(slug), table_generation_key(PRODUCT_TABLE)]
-    write_quietly(lambda: script(keys=keys, args=[generation, settings.NOT_FOUND_CACHE_SECONDS]))
+    """For ``NOT_FOUND_CACHE_SECONDS``, or until a product is written (it may be this one):
+    a read takes it only while the products table's generation is still ``generation``."""
+    value = f"missing:{generation}"
+    write_quietly(lambda: client.set(_slug_key(slug), value, ex=settings.NOT_FOUND_CACHE_SECONDS))
 
 
 def _reads_after(written: bytes | None) -> AbstractContextManager[RoutingScope]:

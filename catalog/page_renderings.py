@@ -4,7 +4,7 @@ Rendering the template was most of a warm hit's time. The page holds nothing per
 request (it is the very page that is prerendered: the cart and the CSRF token come from
 ``/cart.json`` and ``static/shop.js``), so it is rendered once per language and stored
 in the product's hash, next to the object it was rendered from: the same key, version
-and invalidation, and the same single read on a hit. A rendering is valid until the
+and invalidation, and the same read on a hit. A rendering is valid until the
 next scheduled price takes over, and the field it is stored under names a fingerprint
 of the templates, so two releases never serve each other's HTML.
 """

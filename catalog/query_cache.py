@@ -40,8 +40,9 @@ _MOVE_GENERATION = Path(__file__).with_name("lua") / "generation_move.lua"
 
 
 def table_generation_key(table: str) -> str:
-    """The Redis key of ``table``'s generation (a script may compare it)."""
-    return cache_key(f"table-generation:{table}")
+    """The Redis key of ``table``'s generation. Every table's shares one hash tag, so a
+    query's generations are read, and a write's moved, in one command on a Redis Cluster."""
+    return cache_key(f"table-generation:{{tables}}:{table}")
 
 
 def cached_query(
@@ -110,16 +111,12 @@ def table_generations_move(*, tables: Iterable[str], lsn: Lsn | None) -> bool:
     keys = [table_generation_key(table) for table in tables]
     if not keys:
         return True
-    client = redis_client("default")
-    move = redis_script(client, _MOVE_GENERATION)
     try:
+        client = redis_client("default")
         if lsn is None:
             client.delete(*keys)
         else:
-            with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    move(keys=[key], args=[lsn], client=pipe)
-                pipe.execute()
+            redis_script(client, _MOVE_GENERATION)(keys=keys, args=[lsn])
     except CACHE_ERRORS as error:
         cache_failed(error)
         return False

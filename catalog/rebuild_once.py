@@ -59,7 +59,7 @@ def read_or_rebuild_once(
     ``assemble()`` only assembles (for a waiter that gave up waiting). All three must
     read fresh enough data by themselves. Redis errors propagate, for the caller's
     fallback; ``Http404`` from a rebuild reaches its waiters too. ``first_read()``, if
-    given, is the first look, and counts its own hit (in the same round trip).
+    given, is the first look, and counts its own hit (with its own read).
     """
     value = read() if first_read is None else first_read()
     if value is not None:

@@ -17,14 +17,15 @@ from django.conf import settings
 from django.core.cache import caches
 from django_redis.exceptions import ConnectionInterrupted
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from config.breaker import Breaker
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CACHE_ERRORS = (RedisError, ConnectionInterrupted)
+# RedisClusterException: no node of a cluster answers (config.redis_cluster).
+CACHE_ERRORS = (RedisError, RedisClusterException, ConnectionInterrupted)
 cache_breaker = Breaker(pause_seconds=lambda: settings.CACHE_RETRY_SECONDS)
 
 
@@ -32,11 +33,16 @@ def cache_redis() -> Redis | None:
     """The raw client of the ``default`` cache, or ``None`` while it is known to be down."""
     if cache_breaker.is_open():
         return None
-    return redis_client("default")
+    try:
+        return redis_client("default")
+    except CACHE_ERRORS as error:  # a cluster's client asks its nodes as it is made
+        cache_failed(error)
+        return None
 
 
 def redis_client(alias: str) -> Redis:
-    """The raw redis-py client behind the django-redis cache ``alias``."""
+    """The raw redis-py client behind the django-redis cache ``alias`` (a ``RedisCluster``
+    on a cluster: same commands, but a script's keys must share one slot)."""
     cache: Any = caches[alias]  # a django_redis.cache.RedisCache
     return cache.client.get_client(write=True)
 

@@ -5,7 +5,7 @@ Tiers, all through nginx on the load balancer's port:
 1. a static file with the prerendered product page's bytes (nginx alone: the limit);
 2. the prerendered product page (lesson 4.1; `make up` publishes a build);
 3. ``/cart.json``, the minimal dynamic view (a session, no SQL);
-4. the cached product page (one Redis round trip); 4b the category page's cached query;
+4. the cached product page (two Redis round trips); 4b the category page's cached query;
 5. the product page assembled from PostgreSQL (cache emptied first, every product once);
 6. with the Mongo read model on (`make up MONGO=1`), the product page read as one
    document (tier 5 then marks every document "projection pending", which sends cache

@@ -67,7 +67,7 @@ def retry_after_if_limited(request: HttpRequest, *, scope: str) -> int | None:
         f"ratelimit:{scope}:{client_key(client_address(request))}:{started}"
     )
     try:
-        pipe = redis_client(COUNTERS).pipeline()
+        pipe = redis_client(COUNTERS).pipeline(transaction=True)  # INCR and EXPIRE together
         pipe.incr(key)
         pipe.expire(key, window)
         counted, _ = pipe.execute()

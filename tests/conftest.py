@@ -26,6 +26,9 @@ from tests.factories import (
     ProductTextFactory,
 )
 
+# The cache's tests on a Redis Cluster too: the ``cache_server`` fixture.
+pytest_plugins = ["tests.redis_cluster"]
+
 
 @pytest.fixture(autouse=True)
 def _every_breaker_closed():

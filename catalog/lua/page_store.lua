@@ -1,5 +1,5 @@
--- KEYS: written-LSN key, page hash, slug key. ARGV: the written LSN seen before the build
--- ("" for none), the pickled page, TTL seconds, page field, product id.
+-- KEYS: written-LSN key, page hash (one product's: one hash tag). ARGV: the written LSN
+-- seen before the build ("" for none), the pickled page, TTL seconds, page field.
 -- Stored only if no write to the product was announced while it was built.
 local written = redis.call('GET', KEYS[1]) or ''
 if written ~= ARGV[1] then return 0 end
@@ -9,5 +9,4 @@ for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
 end
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[3])
 return 1

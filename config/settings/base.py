@@ -143,6 +143,12 @@ CACHES = {
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     },
 }
+# REDIS_CACHE_CLUSTER=true: REDIS_CACHE_URL names a node of a Redis Cluster (the client
+# finds the others). Sessions stay on REDIS_URL, one Redis.
+if env.bool("REDIS_CACHE_CLUSTER", default=False):
+    CACHES["default"]["OPTIONS"]["CONNECTION_FACTORY"] = (
+        "config.redis_cluster.ClusterConnectionFactory"
+    )
 # After a cache failure, pages come from the database for this long before Redis is retried.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 # Cached product pages live this long unless a write drops them first.

@@ -10,7 +10,10 @@ from catalog.selectors import CategoryPage, CategorySummary
 from config.redis_guard import cache_key, redis_client
 from tests.catalog.pages import cache_stat, current_price, listed_price, page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("cache_server"),
+]
 
 UNREADABLE = {
     "not a pickle": b"not a pickle at all",

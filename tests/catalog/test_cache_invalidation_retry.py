@@ -34,7 +34,10 @@ from tests.catalog.pages import (
 )
 from tests.workers import run_as_worker
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 
 @pytest.fixture(autouse=True)

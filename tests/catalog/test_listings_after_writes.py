@@ -15,7 +15,10 @@ from catalog.models import Product
 from tests.catalog.pages import current_price, listed_price, page, product_page, warm
 from tests.factories import CategoryFactory, PriceFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 
 def _home_count(client, category) -> str:

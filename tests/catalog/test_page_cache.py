@@ -29,7 +29,10 @@ from tests.catalog.pages import (
 from tests.cluster import stopped
 from tests.factories import PictureFactory, ProductFactory, ReviewFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 
 def _rebuilds() -> int:

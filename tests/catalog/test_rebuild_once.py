@@ -19,7 +19,10 @@ from catalog.rebuild_once import read_or_rebuild_once
 from config.redis_guard import cache_key, redis_client
 from tests.catalog.pages import at_once, cache_stat, current_price, listed_price, warm
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 
 def test_fifty_concurrent_misses_of_a_listing_after_a_price_write_rebuild_it_once(

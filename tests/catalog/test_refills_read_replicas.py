@@ -20,13 +20,16 @@ from django.core.cache import caches
 from django.db import connections
 
 from catalog import services
-from catalog.page_cache import _written_key, product_page_cached
+from catalog.page_cache import _pages_key, _written_key, product_page_cached
 from catalog.write_watermark import _key as watermark_key
 from config.redis_guard import redis_client
 from tests.catalog.pages import current_price, listed_price, warm
 from tests.cluster import stopped, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("cache_server"),
+]
 
 LOSSES = ["nothing", "whole cache", "product record", "watermark"]
 
@@ -35,8 +38,7 @@ def _lose(what: str, product) -> None:
     if what == "whole cache":
         caches["default"].delete_pattern("*")
     elif what == "product record":  # evicted: the page and the product's written LSN
-        caches["default"].delete_pattern(f"product-page:{product.pk}")
-        redis_client("default").delete(_written_key(product.pk))
+        redis_client("default").delete(_pages_key(product.pk), _written_key(product.pk))
     elif what == "watermark":
         caches["default"].delete_pattern("*")
         redis_client("sessions").delete(watermark_key())
