@@ -31,6 +31,7 @@ bootstrap:  ## Install missing Debian packages, the app tier's user (as root), t
 	@$(MAKE) --no-print-directory $(VENV)/.installed
 bootstrap-test: bootstrap  ## Also a Chromium for the browser tests, when none is installed.
 	@$(INSTALL_PACKAGES) --browser
+	@$(INSTALL_PACKAGES) wrk  # tests/deploy/test_bench.py runs the bench's wrk tiers
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-local.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (Debian 12: apt-get install python3 python3-venv)."; exit 1; }

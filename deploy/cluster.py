@@ -17,7 +17,7 @@ from .files import write_if_changed
 from .health import port_taken, wait_until
 from .mongo import ensure_mongo_user, write_config_file
 from .paths import MARKER, Layout, link_checkout_run, prepare_run_dir
-from .proc import AS_ROOT, run_attached
+from .proc import AS_ROOT, run, run_attached
 from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
 from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
@@ -308,6 +308,31 @@ def manage(layout: Layout, arguments: list[str]) -> int:
     env = {**os.environ, **app_env(load_topology(layout), layout, "manage")}
     command = [*runtime.manage, *arguments]
     return run_attached(command, cwd=runtime.code, env=env, as_user=runtime.user)
+
+
+def manage_output(
+    layout: Layout,
+    arguments: list[str],
+    *,
+    env_overrides: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> str:
+    """``manage.py <arguments>`` as `manage` runs it, its output captured; CommandError
+    when it fails. ``env_overrides`` replace variables of the app tier's environment."""
+    runtime = app_runtime(layout)
+    env = {
+        **os.environ,
+        **app_env(load_topology(layout), layout, "manage"),
+        **(env_overrides or {}),
+    }
+    return run(
+        [*runtime.manage, *arguments],
+        what=f"manage.py {arguments[0]}",
+        cwd=runtime.code,
+        env=env,
+        as_user=runtime.user,
+        timeout=timeout,
+    )
 
 
 def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:
