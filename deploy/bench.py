@@ -188,9 +188,13 @@ def _python_row(number: str, tier: str, result: TierResult) -> Row:
     )
 
 
+STARTED = time.monotonic()
+
+
 def _progress(number: str, tier: str, how: str) -> None:
     what = "target" if number == "target" else f"tier {number}"
-    print(f"bench: {what}, {tier} ({how}) ...", flush=True)
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"bench: [{elapsed // 60}:{elapsed % 60:02}] {what}, {tier} ({how}) ...", flush=True)
 
 
 @dataclass(frozen=True)
@@ -263,13 +267,13 @@ def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row]
     with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
         rows.append(_python_row("5", "product page, uncached", uncached_rounds("sql")))
     _progress("6", "product page, uncached, from Mongo", f"Python client, {sizes.rounds} rounds")
-    with mongo_read_model_on(layout) as switched:
-        if switched:
-            print(
-                "bench: tier 6: the cluster runs without the Mongo read model; it was "
-                "switched on for this tier (`deploy up --mongo`) and is switched off after",
-                flush=True,
-            )
+    if not topology.mongo:
+        print(
+            "bench: tier 6: the cluster runs without the Mongo read model: switching it on "
+            "for this tier (`deploy up --mongo`), and off again after",
+            flush=True,
+        )
+    with mongo_read_model_on(layout):
         topology = load_topology(layout)
         rows.append(
             _python_row(

@@ -99,16 +99,16 @@ def redis_flush(port: int, password: str, *, db: int = 0) -> None:
 
 
 @contextmanager
-def mongo_read_model_on(layout: Layout) -> Iterator[bool]:
-    """The Mongo read model on for the block; yields True when it was off and is
-    switched on for the block (and off again after it)."""
+def mongo_read_model_on(layout: Layout) -> Iterator[None]:
+    """The Mongo read model on for the block: a cluster running without it gets it
+    switched on (`deploy up --mongo`, then the catalog synced) and off again after."""
     if load_topology(layout).mongo:
-        yield False
+        yield
         return
     deploy("up", "--mongo")
     try:
         manage_output(layout, ["catalog_sync_mongo"])
-        yield True
+        yield
     finally:
         deploy("up", "--no-mongo")
 

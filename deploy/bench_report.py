@@ -187,7 +187,7 @@ def _png(rows: list[Row], figures: Sequence[Figure], path: Path) -> None:
     figure, panels = pyplot.subplots(
         len(heights),
         1,
-        figsize=(9, sum(heights)),
+        figsize=(11, sum(heights)),
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
     )
@@ -202,9 +202,7 @@ def _png(rows: list[Row], figures: Sequence[Figure], path: Path) -> None:
     limit = next((r.per_second for r in rows if r.number == "1"), None)
     if limit:
         axes.axvline(limit, color="#333333", linestyle="--", linewidth=1)
-    axes.set_xlabel(
-        "successful requests (tier 7: jobs) per second, log scale; grey: errors in the tier"
-    )
+    axes.set_xlabel("successful requests per second (tier 7: jobs), log scale; grey: errors")
     axes.set_title(
         f"make bench, one run on {os.cpu_count()} cores (dashed: the static file, the limit)",
         fontsize=11,
