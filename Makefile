@@ -29,9 +29,8 @@ bootstrap:  ## Install missing Debian packages, the app tier's user (as root), t
 	@$(INSTALL_PACKAGES) --python $(PYTHON) $(DEBIAN_PACKAGES)
 	@bash deploy/create-app-user.sh
 	@$(MAKE) --no-print-directory $(VENV)/.installed
-bootstrap-test: bootstrap  ## Also a Chromium for the browser tests, when none is installed.
-	@$(INSTALL_PACKAGES) --browser
-	@$(INSTALL_PACKAGES) wrk  # tests/deploy/test_bench.py runs the bench's wrk tiers
+bootstrap-test: bootstrap  ## Also a Chromium for the browser tests (when none is installed) and wrk.
+	@$(INSTALL_PACKAGES) --browser wrk
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-local.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (Debian 12: apt-get install python3 python3-venv)."; exit 1; }
@@ -74,13 +73,15 @@ admin-user:  # The password file is written (mode 600) only once the user exists
 down:  ## Stop every process `make up` started (data stays in .run/).
 	@if [ -x $(PY) ]; then $(PY) -m deploy down; fi
 
-.PHONY: status status-json rollout
+.PHONY: status status-json rollout rollback
 status:  ## Show every component of the cluster and its health.
 	@$(PY) -m deploy status
 status-json:  ## The same as JSON, for scripts.
 	@$(PY) -m deploy status-json
-rollout:  ## Restart the clones one by one on the current code (zero failed requests).
+rollout:  ## Move the clones one by one to a release of the current code (zero failed requests).
 	$(PY) -m deploy rollout
+rollback:  ## Move the clones one by one back to the previous release.
+	$(PY) -m deploy rollback
 
 .PHONY: bench
 bench: bootstrap  ## Measure the serving tiers of the running cluster (make up first).

@@ -100,6 +100,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "status": "ok" if healthy else "unavailable",
         "clone": settings.CLONE_NAME,
         "release": settings.RELEASE,
+        "release_dir": str(settings.BASE_DIR),
         "settings_fingerprint": settings_fingerprint(),
         "checks": checks,
         "db_reads": stat_counts("db_reads"),

@@ -486,35 +486,57 @@ def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:
     return _row_of(number, tier, _wrk_run(command, url, WRK_SECONDS))
 
 
-def _rollout_row(command: list[str], url: str) -> Row:
-    """wrk's keep-alive load on ``url`` for the whole of `deploy rollout`; wrk stops on
-    SIGINT and prints its report, socket errors included."""
-    load = subprocess.Popen(  # noqa: S603  (wrk, on our own load balancer's URL)
-        [*command, "-d3600s", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+class WrkLoad:
+    """wrk's keep-alive load on ``url`` for as long as the ``with`` block lasts; wrk stops
+    on SIGINT and prints its report (socket errors included) into ``figures``."""
+
+    def __init__(self, command: list[str], url: str) -> None:
+        self.command, self.url = command, url
+        self.output = ""
+
+    def __enter__(self) -> WrkLoad:
+        self._load = subprocess.Popen(  # noqa: S603  (wrk, on our own load balancer's URL)
+            [*self.command, "-d3600s", self.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(WRK_WARMUP)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(1)
+        self._load.send_signal(signal.SIGINT)
+        self.output, _ = self._load.communicate(timeout=30)
+
+    @property
+    def figures(self) -> WrkFigures:
+        return parse_wrk(self.output)
+
+    @property
+    def socket_errors(self) -> str:
+        sockets = re.search(r"Socket errors: [^\n]*", self.output)
+        return sockets.group(0) if sockets else "no socket errors"
+
+
+def _rollout_row(command: list[str], url: str) -> Row:
+    """wrk's keep-alive load on ``url`` for the whole of `deploy rollout`."""
+    with WrkLoad(command, url) as load:
         done = subprocess.run(  # noqa: S603  (this project's own deploy command)
             [sys.executable, "-m", "deploy", "rollout"],
             capture_output=True,
             text=True,
             check=False,
         )
-        time.sleep(1)
-    finally:
-        load.send_signal(signal.SIGINT)
-        output, _ = load.communicate(timeout=30)
     if done.returncode != 0:
         raise DeployError(f"`deploy rollout` failed: {done.stderr.strip()[-500:]}")
-    figures = parse_wrk(output)
-    sockets = re.search(r"Socket errors: [^\n]*", output)
+    figures = load.figures
     return _row_of(
         "8",
         "rolling deploy under load",
         figures,
         note=f"{figures.requests:,} requests during the rollout; "
-        f"{sockets.group(0) if sockets else 'no socket errors'}; "
-        f"HTTP errors {figures.http_errors}",
+        f"{load.socket_errors}; HTTP errors {figures.http_errors}",
     )
 
 

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rollout = commands.add_parser("rollout", help="rolling update of the clones, one at a time")
     rollout.add_argument("--release", help="release name (default: the checked-out code)")
+    commands.add_parser(
+        "rollback", help="rolling update back to the release deployed before the current one"
+    )
     delay = commands.add_parser(
         "replica-delay", help="set the running replica's apply delay (lag tests)"
     )
@@ -128,6 +131,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         print(layout.run_dir)
     elif args.command == "rollout":
         rollout.rollout(layout, release=args.release)
+    elif args.command == "rollback":
+        rollout.rollback(layout)
     elif args.command == "replica-delay":
         cluster.set_replica_delay(layout, args.seconds)
     elif args.command == "restart-clone":

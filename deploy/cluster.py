@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 from . import nginx, postgres
 from .credentials import ensure_credentials
@@ -21,8 +22,9 @@ from .proc import AS_ROOT, run, run_attached
 from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
 from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
+from .releases import link_program, linked_release, record_release
 from .rollout import roll_clone, verify_identical
-from .runtime import app_runtime, give_to_app_user, install_runtime
+from .runtime import app_runtime, give_to_app_user, install_release
 from .supervisord import STOPPED_STATES, Supervisor
 from .tools import Tools
 from .topology import (
@@ -135,7 +137,7 @@ def up(
         layout.cluster_env, render_env_file(cluster_env(topology, layout, credentials)), 0o600
     )
     write_redis_confs(layout, credentials)
-    install_runtime(layout)
+    install_release(layout, topology.release)
 
     postgres.init_primary(layout, tools)
     primary_changed = postgres.write_settings(layout, "primary", 0)
@@ -169,7 +171,7 @@ def up(
     clone_programs = [p for p in by_tier["app"] if p.role == "clone"]
     _converge_clones(layout, topology, tools, supervisor, clone_programs, changed)
     worker_programs = [p for p in by_tier["app"] if p.role == "worker"]
-    _converge_workers(supervisor, layout, worker_programs, changed)
+    _converge_workers(supervisor, layout, topology, worker_programs, changed)
 
     nginx_changed = nginx.write_config(layout, topology, tools)
     if "nginx" in changed:
@@ -181,6 +183,7 @@ def up(
     else:
         _start_and_wait(supervisor, layout, by_tier["edge"])
     verify_identical(topology)
+    record_release(layout, topology.release)
     print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
     return topology
 
@@ -226,10 +229,11 @@ def _converge_clones(
     clones: list[Program],
     changed: list[str],
 ) -> None:
-    """Start missing clones and roll running ones whose program changed (e.g. release).
+    """Start missing clones; roll running ones onto the release, or restart them when
+    their program changed.
 
-    The release phase runs first whenever any clone has to (re)start, so no clone of a
-    release ever serves against an unmigrated database.
+    The release phase runs first whenever any clone has to start or move, so no clone of
+    a release ever serves against an unmigrated database.
     """
     processes = supervisor.processes()
 
@@ -238,29 +242,50 @@ def _converge_clones(
         return info is not None and info.state in {"RUNNING", "STARTING"}
 
     to_start = [p for p in clones if not running(p.name)]
-    to_roll = [p for p in clones if running(p.name) and p.name in changed]
+    to_roll = [
+        p
+        for p in clones
+        if running(p.name)
+        and (p.name in changed or linked_release(layout, p.name) != topology.release)
+    ]
     unhealthy = [p for p in clones if running(p.name) and p not in to_roll and not p.probe()]
     if not (to_start or to_roll or unhealthy):
         return
-    run_release_phase(layout, app_env(topology, layout, "release"))
+    run_release_phase(layout, topology.release, app_env(topology, layout, "release"))
     for program in to_start:
+        link_program(layout, program.name, topology.release)
         if program.name in changed:
             supervisor.replace(program.name)
     _start_and_wait(supervisor, layout, to_start + unhealthy)
     for program in to_roll:
-        roll_clone(program, layout=layout, topology=topology, tools=tools, supervisor=supervisor)
+        roll_clone(
+            program,
+            layout=layout,
+            topology=topology,
+            tools=tools,
+            supervisor=supervisor,
+            restart=program.name in changed,
+        )
 
 
 def _converge_workers(
-    supervisor: Supervisor, layout: Layout, workers: list[Program], changed: list[str]
+    supervisor: Supervisor,
+    layout: Layout,
+    topology: Topology,
+    workers: list[Program],
+    changed: list[str],
 ) -> None:
-    """Start stopped workers; restart those whose program changed (e.g. a new release).
+    """Start stopped workers; restart those on another release or with a changed program.
 
     After the clones, so the release phase has migrated the database. A restart is
     SIGTERM: Dramatiq finishes running jobs and returns prefetched messages to the broker.
+    The link moves once the worker has stopped, so it never mixes two releases' code.
     """
     for program in workers:
-        if program.name in changed:
+        moving = linked_release(layout, program.name) != topology.release
+        if program.name in changed or moving:
+            supervisor.stop(program.name)
+            link_program(layout, program.name, topology.release)
             supervisor.replace(program.name)  # left stopped; started with the others below
     _start_and_wait(supervisor, layout, workers)
 
@@ -304,10 +329,8 @@ def set_replica_delay(layout: Layout, seconds: float) -> None:
 def manage(layout: Layout, arguments: list[str]) -> int:
     """Run ``manage.py <arguments>`` against the running cluster as a clone would run it,
     so files it writes (e.g. the demo pictures) belong to the app user."""
-    runtime = app_runtime(layout)
-    env = {**os.environ, **app_env(load_topology(layout), layout, "manage")}
-    command = [*runtime.manage, *arguments]
-    return run_attached(command, cwd=runtime.code, env=env, as_user=runtime.user)
+    command, code, env, user = _manage_command(layout, arguments, {})
+    return run_attached(command, cwd=code, env=env, as_user=user)
 
 
 def manage_output(
@@ -319,20 +342,22 @@ def manage_output(
 ) -> str:
     """``manage.py <arguments>`` as `manage` runs it, its output captured; CommandError
     when it fails. ``env_overrides`` replace variables of the app tier's environment."""
-    runtime = app_runtime(layout)
-    env = {
-        **os.environ,
-        **app_env(load_topology(layout), layout, "manage"),
-        **(env_overrides or {}),
-    }
+    command, code, env, user = _manage_command(layout, arguments, env_overrides or {})
     return run(
-        [*runtime.manage, *arguments],
-        what=f"manage.py {arguments[0]}",
-        cwd=runtime.code,
-        env=env,
-        as_user=runtime.user,
-        timeout=timeout,
+        command, what=f"manage.py {arguments[0]}", cwd=code, env=env, as_user=user, timeout=timeout
     )
+
+
+def _manage_command(
+    layout: Layout, arguments: list[str], env_overrides: dict[str, str]
+) -> tuple[list[str | Path], Path, dict[str, str], str | None]:
+    """The command, folder, environment and user of ``manage.py <arguments>`` in the
+    current release, as its app processes run."""
+    runtime = app_runtime(layout)
+    topology = load_topology(layout)
+    env = {**os.environ, **app_env(topology, layout, "manage"), **env_overrides}
+    code = layout.release_dir(topology.release)
+    return [*runtime.manage(code), *arguments], code, env, runtime.user
 
 
 def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:

@@ -5,6 +5,7 @@ environment without editing this file.
 """
 
 import os
+import sys
 
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "sync"
@@ -25,3 +26,19 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 # host would share; supervisor/systemd manage the clones, so it is off unless asked for.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def post_fork(server, worker):
+    """Pin the new worker to the release its clone's link points at now.
+
+    gunicorn puts ``--chdir`` (the clone's link, RUN_DIR/running/<clone>) on sys.path; a
+    rollout swaps the link and sends SIGHUP, and this worker, finishing its last requests,
+    must not import a module of the next release.
+    """
+    link = server.cfg.chdir
+    sys.path[:] = [os.path.realpath(p) if p == link else p for p in sys.path]
+
+
+def post_worker_init(worker):
+    """Tell the rollout this worker has loaded the app (deploy/handover.py waits for it)."""
+    worker.log.info("Worker ready (pid: %s)", worker.pid)

@@ -252,8 +252,24 @@ class Layout:
 
     @property
     def app_dir(self) -> Path:
-        """As root: the copy of the code and the venv that the app user runs."""
+        """As root: the venv that the app user runs."""
         return self.run_dir / "app"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.run_dir / "releases"
+
+    def release_dir(self, name: str) -> Path:
+        """The immutable copy of release ``name``'s code."""
+        return self.releases_dir / name
+
+    @property
+    def running_dir(self) -> Path:
+        return self.run_dir / "running"
+
+    def running_code(self, program: str) -> Path:
+        """The code ``program`` runs: a symlink to one release, swapped by a rollout."""
+        return self.running_dir / program
 
     @property
     def state_file(self) -> Path:

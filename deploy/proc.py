@@ -115,3 +115,19 @@ def tail_file(path: Path, lines: int = 20) -> str:
     except OSError:
         return f"    (no log at {path})"
     return tail_text(text, lines)
+
+
+def child_pids(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (e.g. a gunicorn master's workers)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.add(int(entry.name))
+    return children

@@ -59,7 +59,6 @@ def app_env(topology: Topology, layout: Layout, clone: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_DEBUG": "false",
         "SHOP_CLONE": clone,
-        "SHOP_RELEASE": topology.release,
         # Clones refuse local state (config/checks.py); media is one directory on this host.
         "SHOP_CLUSTER_MODE": "true",
         "DJANGO_MEDIA_ROOT_IS_SHARED": "true",
@@ -96,13 +95,16 @@ WORKER_STARTSECS = 8
 def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
     """The Dramatiq workers and the outbox relay, with the clones' environment."""
     runtime = app_runtime(layout)
-    manage = runtime.manage
+
+    def manage(name: str) -> list[str]:
+        return runtime.manage(layout.running_code(name))
+
     commands = {
-        RELAY: [*manage, "outbox_relay"],
+        RELAY: [*manage(RELAY), "outbox_relay"],
         # django-dramatiq's command finds every app's `actors` module and execs `dramatiq`.
         **{
             name: [
-                *manage,
+                *manage(name),
                 "rundramatiq",
                 "--processes",
                 str(WORKER_PROCESSES),
@@ -123,7 +125,7 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
             address="-",
             port=None,
             port_variable="",
-            directory=runtime.code,
+            directory=layout.running_code(name),
             environment=app_env(topology, layout, name),
             user=runtime.user,
             stopwaitsecs=WORKER_STOP_SECONDS,
@@ -237,14 +239,20 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
         programs.append(mongo_program(topology, layout))
     for name in topology.clone_names:
         url = topology.clone_url(name)
+        # Paths through the clone's link, never a release's own: on SIGHUP gunicorn reads
+        # its config and changes directory again, so its new workers load the release the
+        # link points at by then (deploy/rollout.py).
+        code = layout.running_code(name)
         programs.append(
             Program(
                 name=name,
                 command=[
                     str(runtime.venv_bin / "gunicorn"),
                     "config.wsgi",
+                    "--chdir",
+                    str(code),
                     "-c",
-                    str(runtime.code / "deploy" / "gunicorn.conf.py"),
+                    str(code / "deploy" / "gunicorn.conf.py"),
                     "--bind",
                     f"{HOST}:{topology.clone_port(name)}",
                 ],
@@ -254,7 +262,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                 address=url,
                 port=topology.clone_port(name),
                 port_variable="SHOP_CLONE_BASE_PORT",
-                directory=runtime.code,
+                directory=code,
                 environment=app_env(topology, layout, name),
                 user=runtime.user,
                 # Above gunicorn's graceful_timeout, so in-flight requests can finish.

@@ -39,10 +39,12 @@ def default_release_name(layout: Layout) -> str:
     return f"{commit}-dirty{hashlib.sha256(changes.encode()).hexdigest()[:8]}"
 
 
-def run_release_phase(layout: Layout, env: Mapping[str, str]) -> None:
+def run_release_phase(layout: Layout, name: str, env: Mapping[str, str]) -> None:
     """``manage.py check`` (cluster-mode checks refuse local state), ``migrate``, then
-    ``collectstatic``, as the app tier runs them (its user, code and env); raises on failure."""
+    ``collectstatic`` of release ``name``, as the app tier runs them (its user and env);
+    raises on failure."""
     runtime = app_runtime(layout)
+    code = layout.release_dir(name)
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     commands = (
         ["check"],
@@ -52,9 +54,9 @@ def run_release_phase(layout: Layout, env: Mapping[str, str]) -> None:
     for command in commands:
         print(f"  release phase: manage.py {' '.join(command)}", flush=True)
         run(
-            [*runtime.manage, *command],
+            [*runtime.manage(code), *command],
             what=f"manage.py {command[0]}",
-            cwd=runtime.code,
+            cwd=code,
             env=full_env,
             as_user=runtime.user,
             timeout=600,

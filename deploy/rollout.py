@@ -1,21 +1,28 @@
-"""Rolling updates: replace clones one at a time with zero failed requests.
+"""Rolling updates: move clones to a release one at a time with zero failed requests.
 
-For each clone: render it ``down`` in nginx and reload (waiting for the old nginx workers,
-and with them every in-flight request to that clone, to finish); restart it with the new
-release (gunicorn's SIGTERM is graceful); wait until its own ``/healthz`` reports the new
-release; put it back into nginx. The other clones serve all traffic meanwhile, and nginx
-retries a refused connection on another clone as a second line of defence.
+A clone moves without a restart: its link (RUN_DIR/running/<clone>) is pointed at the new
+release and its gunicorn hands over from old workers to new ones (deploy/handover.py). Its
+listening socket stays open throughout, so nginx is not touched and nothing fails: not a
+new connection, not a client's keep-alive connection, not a POST.
+
+A clone whose program or gunicorn config changed (command line, environment, venv) needs a
+new gunicorn master: it is drained from nginx first (a reload: nginx's old workers then
+close idle keep-alive connections, which a client may see as a reset) and restarted.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import nginx
 from .errors import ConfigurationError, DeployError, RolloutError
+from .handover import hand_over
 from .health import http_get, wait_until
 from .paths import Layout
 from .programs import Program, app_env, cluster_programs, write_program_files
 from .release import default_release_name, run_release_phase
-from .runtime import install_runtime
+from .releases import link_program, linked_release, previous_release, record_release
+from .runtime import install_release
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import Topology, load_topology, save_topology
@@ -28,43 +35,84 @@ def roll_clone(
     topology: Topology,
     tools: Tools,
     supervisor: Supervisor,
+    restart: bool = False,
 ) -> None:
-    """Restart one clone with its current program file, drained from nginx meanwhile."""
+    """Move one running clone onto ``topology.release``: reload it, or with ``restart``
+    (its program file changed) drain it from nginx and restart it."""
+    name = program.name
+    log = layout.logs / f"{name}.log"
+
+    def on_new_release() -> bool:
+        answer = http_get(f"{topology.clone_url(name)}/healthz")
+        return answer.ok and answer.body.get("release") == topology.release
+
+    info = supervisor.processes().get(name)
+    running = info is not None and info.pid is not None and info.state == "RUNNING"
+    if restart or not running or _gunicorn_config_differs(layout, name, topology.release):
+        _restart_clone(
+            program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
+        )
+        ready = on_new_release
+    else:
+        link_program(layout, name, topology.release)
+        hand_over(supervisor, name, log=log, timeout=program.startup_timeout)
+        ready = on_new_release
+
+    wait_until(
+        ready,
+        what=f"{name} on release {topology.release} ({topology.clone_url(name)}/healthz)",
+        timeout=program.startup_timeout,
+        log=log,
+    )
+    if nginx.write_config(layout, topology, tools) and _nginx_running(supervisor):
+        nginx.reload_and_wait(supervisor)
+    print(f"  {name}: healthy on {topology.release}", flush=True)
+
+
+def _gunicorn_config_differs(layout: Layout, name: str, release: str) -> bool:
+    """True unless the clone's current release has ``release``'s gunicorn.conf.py, which a
+    hand-over does not read again."""
+    config = Path("deploy") / "gunicorn.conf.py"
+    current = linked_release(layout, name)
+    if current is None:
+        return True
+    try:
+        old = (layout.release_dir(current) / config).read_bytes()
+    except OSError:
+        return True
+    return old != (layout.release_dir(release) / config).read_bytes()
+
+
+def _restart_clone(
+    program: Program, *, layout: Layout, topology: Topology, tools: Tools, supervisor: Supervisor
+) -> None:
+    """Drain ``program`` from nginx (when others can serve), restart it on the release."""
     name = program.name
     nginx_up = _nginx_running(supervisor)
-    can_drain = nginx_up and topology.clones > 1
-    if nginx_up and not can_drain:
+    if nginx_up and topology.clones == 1:
         print(
             f"  warning: {name} is the only clone, so it cannot be drained: requests fail "
             "while it restarts. For a rollout with zero failed requests run two or more "
             "(`python -m deploy up --clones 2`).",
             flush=True,
         )
-    if can_drain:
+    elif nginx_up:
         nginx.write_config(layout, topology, tools, drained=[name])
         nginx.reload_and_wait(supervisor)
+    supervisor.stop(name)
+    link_program(layout, name, topology.release)
     supervisor.replace(name)
     supervisor.start(name)
 
-    def on_new_release() -> bool:
-        answer = http_get(f"{topology.clone_url(name)}/healthz")
-        return answer.ok and answer.body.get("release") == topology.release
 
-    wait_until(
-        on_new_release,
-        what=f"{name} on release {topology.release} ({topology.clone_url(name)}/healthz)",
-        timeout=program.startup_timeout,
-        log=layout.logs / f"{name}.log",
-    )
-    if nginx_up:
-        if nginx.write_config(layout, topology, tools):
-            nginx.reload_and_wait(supervisor)
-    print(f"  {name}: healthy on {topology.release}", flush=True)
-
-
-def restart_worker(program: Program, *, layout: Layout, supervisor: Supervisor) -> None:
-    """Restart a worker on its current program file. SIGTERM is graceful: running jobs
-    finish and prefetched messages go back to the broker for the other workers."""
+def restart_worker(
+    program: Program, *, layout: Layout, supervisor: Supervisor, release: str
+) -> None:
+    """Restart a worker on ``release``. SIGTERM is graceful: running jobs finish and
+    prefetched messages go back to the broker for the other workers. The link moves only
+    once it has stopped, so it never imports a module of the next release."""
+    supervisor.stop(program.name)
+    link_program(layout, program.name, release)
     supervisor.replace(program.name)
     supervisor.start(program.name)
     wait_until(
@@ -115,22 +163,29 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
         clones=None, release=release or default_release_name(layout), replica_delay=None
     )
     print(f"rolling out {topology.release} to {topology.clones} clones", flush=True)
-    install_runtime(layout)
-    run_release_phase(layout, app_env(topology, layout, "release"))
+    install_release(layout, topology.release)
+    run_release_phase(layout, topology.release, app_env(topology, layout, "release"))
     save_topology(layout, topology)
     programs = cluster_programs(topology, layout, tools)
     write_program_files(programs, layout)
-    supervisor.apply_program_files()
+    _added, changed, _removed = supervisor.apply_program_files()
     for program in programs:
         if program.role not in {"clone", "worker"}:
             continue
         try:
             if program.role == "clone":
                 roll_clone(
-                    program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
+                    program,
+                    layout=layout,
+                    topology=topology,
+                    tools=tools,
+                    supervisor=supervisor,
+                    restart=program.name in changed,
                 )
             else:
-                restart_worker(program, layout=layout, supervisor=supervisor)
+                restart_worker(
+                    program, layout=layout, supervisor=supervisor, release=topology.release
+                )
         except DeployError as exc:
             raise RolloutError(
                 f"{exc}\n\nThe rollout of {topology.release} stopped at {program.name}: "
@@ -145,14 +200,20 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
                 )
             ) from exc
     fingerprint = verify_identical(topology)
+    record_release(layout, topology.release)
     print(
         f"all {topology.clones} clones on {topology.release} (settings {fingerprint})", flush=True
     )
     return topology
 
 
+def rollback(layout: Layout) -> Topology:
+    """Roll every clone and worker back to the release deployed before the current one."""
+    return rollout(layout, release=previous_release(layout, load_topology(layout).release))
+
+
 def restart_clone(layout: Layout, name: str) -> None:
-    """Drain, restart and re-admit one clone (same release)."""
+    """Drain, restart and re-admit one clone (same release, a new gunicorn master)."""
     tools = Tools.discover(layout)
     topology = load_topology(layout)
     supervisor = Supervisor(layout)
@@ -160,4 +221,11 @@ def restart_clone(layout: Layout, name: str) -> None:
     programs = {p.name: p for p in cluster_programs(topology, layout, tools) if p.role == "clone"}
     if name not in programs:
         raise ConfigurationError(f"no clone named {name!r}; clones are {sorted(programs)}")
-    roll_clone(programs[name], layout=layout, topology=topology, tools=tools, supervisor=supervisor)
+    roll_clone(
+        programs[name],
+        layout=layout,
+        topology=topology,
+        tools=tools,
+        supervisor=supervisor,
+        restart=True,
+    )

@@ -1,12 +1,12 @@
-"""Who runs the app tier, and from which copy of the code and interpreter.
+"""Who runs the app tier, and with which interpreter.
 
 As root, the clones, workers, outbox relay and Redis servers run as ``APP_USER``, an
 unprivileged system user that `make bootstrap` creates: a hole in the app then cannot
 become root. That user may not reach the checkout (a home directory of mode 700) nor the
-venv's interpreter (e.g. pyenv under /root), so as root the app tier runs from
-``RUN_DIR/app``: a copy of the checkout's files, owned by root and read-only to the app
-user, and a venv made with an interpreter every user can run. Not as root, every process
-runs as the caller, from the checkout and its ``.venv``.
+venv's interpreter (e.g. pyenv under /root), so as root the app tier runs with a venv in
+``RUN_DIR/app`` made with an interpreter every user can run. Not as root, every process
+runs as the caller, with the checkout's ``.venv``. Either way the code is a release: an
+immutable copy under ``RUN_DIR/releases`` (deploy/releases.py).
 """
 
 from __future__ import annotations
@@ -17,26 +17,22 @@ import os
 import pwd
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CommandError, ConfigurationError
+from .errors import ConfigurationError
 from .files import write_if_changed
 from .paths import Layout, is_world_traversable
 from .proc import AS_ROOT, run
-from .tools import GIT
+from .releases import build_release, walk
 
 APP_USER = "scaleshop"
-# Never copied into a release: local state, caches and the checkout's own venv.
-SKIPPED_PARTS = {".git", ".venv", ".run", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """The code, the venv and the user of every app-tier process."""
+    """The venv and the user of every app-tier process."""
 
-    code: Path
     venv_bin: Path
     user: str | None  # None: the caller's own user
 
@@ -44,18 +40,15 @@ class Runtime:
     def python(self) -> Path:
         return self.venv_bin / "python"
 
-    @property
-    def manage(self) -> list[str]:
-        """The start of a ``manage.py`` command line."""
-        return [str(self.python), str(self.code / "manage.py")]
+    def manage(self, code: Path) -> list[str]:
+        """The start of a command line running ``manage.py`` of the release at ``code``."""
+        return [str(self.python), str(code / "manage.py")]
 
 
 def app_runtime(layout: Layout, *, as_root: bool = AS_ROOT) -> Runtime:
     if not as_root:
-        return Runtime(code=layout.checkout, venv_bin=layout.venv_bin, user=None)
-    return Runtime(
-        code=layout.app_dir / "code", venv_bin=layout.app_dir / "venv" / "bin", user=APP_USER
-    )
+        return Runtime(venv_bin=layout.venv_bin, user=None)
+    return Runtime(venv_bin=layout.app_dir / "venv" / "bin", user=APP_USER)
 
 
 def require_app_user() -> pwd.struct_passwd:
@@ -79,7 +72,7 @@ def give_to_app_user(path: Path, *, mode: int, group: str | None = None) -> None
     if AS_ROOT:
         user = require_app_user()
         gid = grp.getgrnam(group).gr_gid if group else user.pw_gid
-        for item in (path, *_walk(path)):
+        for item in (path, *walk(path)):
             try:
                 if item.lstat().st_uid != user.pw_uid:
                     os.chown(item, user.pw_uid, gid, follow_symlinks=False)
@@ -88,71 +81,14 @@ def give_to_app_user(path: Path, *, mode: int, group: str | None = None) -> None
     path.chmod(mode)
 
 
-def install_runtime(layout: Layout) -> None:
-    """As root, bring ``RUN_DIR/app`` up to date with the checkout; nothing otherwise."""
-    if not AS_ROOT:
-        return
-    require_app_user()
+def install_release(layout: Layout, name: str) -> Path:
+    """The app tier's venv (as root) and release ``name``'s immutable copy of the code."""
     runtime = app_runtime(layout)
-    layout.app_dir.mkdir(mode=0o755, exist_ok=True)
-    _sync_tree(layout.checkout, _source_files(layout.checkout), runtime.code)
-    _ensure_venv(layout, runtime)
-    # The app user cannot write bytecode beside root's files: compile it once here.
-    run(
-        [runtime.python, "-m", "compileall", "-q", "-x", r"/(\.|tests/)", str(runtime.code)],
-        what="compiling the release's bytecode",
-    )
-
-
-def _source_files(checkout: Path) -> list[Path]:
-    """The checkout's files as git sees them (tracked and new, not ignored), relative."""
-    try:
-        listing = run(
-            [GIT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            what="git ls-files",
-            cwd=checkout,
-        )
-        names = [Path(name) for name in listing.split("\0") if name]
-    except CommandError:  # not a git checkout (e.g. an unpacked archive)
-        names = [path.relative_to(checkout) for path in _walk(checkout) if path.is_file()]
-    return [
-        name
-        for name in names
-        if not SKIPPED_PARTS.intersection(name.parts) and (checkout / name).is_file()
-    ]
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = [d for d in subdirs if d not in SKIPPED_PARTS]
-        for name in (*subdirs, *files):
-            yield Path(directory) / name
-
-
-def _sync_tree(source: Path, names: Iterable[Path], target: Path) -> None:
-    """Make ``target`` hold exactly ``names`` from ``source``; unchanged files stay."""
-    wanted = set(names)
-    for name in wanted:
-        origin, copy = source / name, target / name
-        info = origin.stat()
-        try:
-            copied = copy.stat()
-        except OSError:
-            copied = None
-        if copied is None or (copied.st_size, copied.st_mtime_ns) != (
-            info.st_size,
-            info.st_mtime_ns,
-        ):
-            copy.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            partial = copy.with_name(f".{copy.name}.partial")
-            shutil.copy2(origin, partial)
-            partial.chmod(0o755 if info.st_mode & 0o100 else 0o644)
-            os.replace(partial, copy)
-    for path in sorted(_walk(target), reverse=True):  # children before their directories
-        if path.is_file() and path.relative_to(target) not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    if AS_ROOT:
+        require_app_user()
+        layout.app_dir.mkdir(mode=0o755, exist_ok=True)
+        _ensure_venv(layout, runtime)
+    return build_release(layout, name, runtime.python)
 
 
 def _ensure_venv(layout: Layout, runtime: Runtime) -> None:

@@ -73,6 +73,7 @@ def collect_status(
                 "url": url,
                 **process(name),
                 "release": answer.body.get("release"),
+                "release_dir": answer.body.get("release_dir"),
                 "settings_fingerprint": answer.body.get("settings_fingerprint"),
                 "healthy": answer.ok,
                 "error": answer.error or None,

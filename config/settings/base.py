@@ -180,8 +180,14 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / ".run" / "media")
 
-# Release identity: every clone of one deploy reports the same value in /healthz.
-RELEASE = env("SHOP_RELEASE", default="dev")
+# Release identity: every clone of one deploy reports the same value in /healthz. A
+# release built by the deploy tool names itself in its RELEASE file (deploy/releases.py).
+_RELEASE_FILE = BASE_DIR / "RELEASE"
+RELEASE = (
+    _RELEASE_FILE.read_text().strip()
+    if _RELEASE_FILE.is_file()
+    else env("SHOP_RELEASE", default="dev")
+)
 CLONE_NAME = env("SHOP_CLONE", default=socket.gethostname())
 # Cluster mode: this process is one of several identical clones, so config.checks
 # refuses settings that keep state on the local machine.

@@ -43,16 +43,17 @@ def cluster_status() -> dict[str, Any]:
         ) from None
 
 
-def new_session() -> requests.Session:
-    """A client that opens a fresh connection per request.
+def new_session(*, keep_alive: bool = False) -> requests.Session:
+    """A client that opens a fresh connection per request, unless ``keep_alive``.
 
     During an nginx reload the old workers close idle keep-alive connections; a client
     that sends on such a connection at that instant sees a reset that browsers silently
-    retry but `requests` does not. Closing after each response keeps the test about the
-    server side, which is what these tests are for.
+    retry but `requests` does not. Closing after each response keeps a test about the
+    server side; ``keep_alive`` tests what never reloads nginx (a rollout).
     """
     session = requests.Session()
-    session.headers["Connection"] = "close"
+    if not keep_alive:
+        session.headers["Connection"] = "close"
     return session
 
 
@@ -75,11 +76,20 @@ class LoadLoop:
     A failure is any exception or unexpected status. ``post_slug`` switches the loop to
     alternate GET pages with CSRF-protected POSTs adding that product to a session cart,
     and counts a cart that forgot an earlier add (a lost session) as a failure.
+    ``keep_alive`` sends every request on one connection, as browsers and wrk do.
     """
 
-    def __init__(self, lb_url: str, *, post_slug: str | None = None, max_seconds: float = 120):
+    def __init__(
+        self,
+        lb_url: str,
+        *,
+        post_slug: str | None = None,
+        max_seconds: float = 120,
+        keep_alive: bool = False,
+    ):
         self.lb_url = lb_url
         self.post_slug = post_slug
+        self.keep_alive = keep_alive
         self.max_seconds = max_seconds
         self.result = LoadResult()
         self._cart_count = 0  # adds the current session's cart must remember
@@ -153,7 +163,7 @@ class LoadLoop:
         self._check(session.get(f"{self.lb_url}/", timeout=30), 200, "GET /")
 
     def _run(self) -> None:
-        session = new_session()
+        session = new_session(keep_alive=self.keep_alive)
         deadline = time.monotonic() + self.max_seconds
         step = 0
         while not self._stop.is_set() and time.monotonic() < deadline:
@@ -164,5 +174,5 @@ class LoadLoop:
             except requests.RequestException as exc:
                 self._no_answer(exc)
             if step % 40 == 0:  # a new cart now and then keeps session payloads small
-                session = new_session()
+                session = new_session(keep_alive=self.keep_alive)
                 self._cart_count = self._unanswered_adds = 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.credentials import Credentials
+from deploy.credentials import Credentials, ensure_credentials
 from deploy.errors import ConfigurationError
 from deploy.nginx import fill_template, render_nginx_conf
 from deploy.paths import Layout
@@ -100,12 +100,12 @@ def test_program_renders_command_env_and_graceful_stop(tmp_path: Path) -> None:
     assert f"stdout_logfile={tmp_path / 'clone-1.log'}" in text
 
 
-def test_app_env_names_the_clone_release_and_services(
+def test_app_env_names_the_clone_and_services(
     layout: Layout, topology: Topology, credentials: Credentials
 ) -> None:
     env = app_env(topology, layout, "clone-2")
     assert env["SHOP_CLONE"] == "clone-2"
-    assert env["SHOP_RELEASE"] == topology.release
+    assert "SHOP_RELEASE" not in env  # the release's own RELEASE file names it
     assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.local"
     assert env["DJANGO_DEBUG"] == "false"
     assert env["DATABASE_URL"] == f"postgres://shop:{credentials.shop}@127.0.0.1:25432/shop"
@@ -197,13 +197,26 @@ def test_program_files_with_passwords_are_readable_by_their_owner_only(
     assert credentials.shop in (layout.programs_dir / "clone-1.conf").read_text()
 
 
-def test_as_root_the_app_tier_runs_as_its_own_user_from_a_copy_in_run_dir(
+def test_as_root_the_app_tier_runs_as_its_own_user_with_a_venv_in_run_dir(
     layout: Layout,
 ) -> None:
     as_root = app_runtime(layout, as_root=True)
     assert as_root.user == APP_USER
-    assert as_root.code.is_relative_to(layout.run_dir)
     assert as_root.python.is_relative_to(layout.run_dir)
-    assert app_runtime(layout, as_root=False) == Runtime(
-        code=layout.checkout, venv_bin=layout.venv_bin, user=None
-    )
+    assert app_runtime(layout, as_root=False) == Runtime(venv_bin=layout.venv_bin, user=None)
+
+
+def test_every_app_program_runs_the_code_its_link_points_at(tmp_path: Path) -> None:
+    layout = Layout(checkout=Path("/srv/shop"), run_dir=tmp_path)
+    ensure_credentials(layout)
+    topology = Topology(ports=Ports(), release="r7")
+    for program in cluster_programs(topology, layout, Tools.discover()):
+        if program.tier != "app":
+            continue
+        link = layout.running_code(program.name)
+        assert program.directory == link
+        assert str(link) in " ".join(program.command)
+        # Never the release itself, nor the checkout: a rollout only moves the link.
+        assert "/releases/" not in " ".join(program.command)
+        assert "/srv/shop" not in " ".join(program.command)
+        assert "SHOP_RELEASE" not in program.environment

@@ -62,15 +62,16 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
     # As the cluster's app tier: its user (as root), code and venv, so the pictures it
     # bakes into the shared media are the app user's like every other.
     runtime = app_runtime(layout)
+    code = layout.release_dir(load_topology(layout).release)
     as_app_user = ["/usr/sbin/runuser", "-u", runtime.user, "--"] if runtime.user else []
-    python = [*as_app_user, *runtime.manage]
+    python = [*as_app_user, *runtime.manage(code)]
     commands = {
         "rabbit-clone": [
             *as_app_user,
             str(runtime.venv_bin / "gunicorn"),
             "config.wsgi",
             "-c",
-            str(runtime.code / "deploy" / "gunicorn.conf.py"),
+            str(code / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -89,9 +90,7 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
                 "DRAMATIQ_BROKER_URL": url,
             }
             log = open(layout.logs / f"test-{name}.log", "w")  # noqa: SIM115
-            processes.append(
-                subprocess.Popen(command, cwd=runtime.code, env=env, stdout=log, stderr=log)
-            )
+            processes.append(subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=log))
         clone = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(clone), timeout=30, what="the RabbitMQ clone's /healthz")
         broker = new_session().get(f"{clone}/healthz", timeout=5).json()["jobs"]["broker"]
