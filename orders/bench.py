@@ -84,8 +84,8 @@ def _published_product() -> Product:
 
 
 def special_orders_throughput(*, orders: int, timeout: float) -> float:
-    """Jobs per second: ``orders`` orders committed at once, from before the commit to
-    the last READY."""
+    """Jobs per second: ``orders`` orders committed in one transaction, from the first
+    placement to the last READY."""
     product, order_ids = _published_product(), []
     try:
         started = timezone.now()
