@@ -7,11 +7,17 @@ Tiers, all through nginx on the load balancer's port:
 3. ``/cart.json``, the minimal dynamic view (a session, no SQL);
 4. the cached product page (two Redis round trips); 4b the category page's cached query;
 5. the product page assembled from PostgreSQL (cache emptied first, every product once);
-6. with the Mongo read model on (`make up MONGO=1`), the product page read as one
-   document (tier 5 then marks every document "projection pending", which sends cache
-   refills to PostgreSQL). The server is SecantusDB: its figures are not MongoDB's;
+6. the product page read as one Mongo document: with the read model on (switched on for
+   the tier when the cluster runs without it, and off again after; tier 5 then marks
+   every document "projection pending", which sends refills to PostgreSQL). The server
+   is SecantusDB: its figures are not MongoDB's;
+7. special orders with a trivial bake through the real outbox, broker and workers: jobs
+   per second, and placement to READY p50/p99 (``deploy/bench_app.py``);
 8. a rolling deploy (`deploy rollout`) under wrk's keep-alive load: failed requests,
    socket errors included.
+
+Measured targets besides the tiers: a SIGKILLed worker's order READY, a re-render seen
+through nginx after a commit, and a full prerender of 10,000 products.
 
 The dynamic tiers carry a query string (``?dynamic``): nginx never answers one from a
 prerendered file, so they reach the clones.
@@ -22,36 +28,43 @@ and 6 must miss the cache on every request, so this process requests every produ
 (threads, keep-alive); the clones are the limit there, not the client. Without wrk the
 Python client measures every tier and says so: it cannot reach nginx's speed.
 
-Prints a table (req/s, p50, p99, errors, ratios to tiers 1 and 5) and PASS/MISS per
-target, and writes ``bench-results/bench.md``, ``bench.json``, and the chart ``bench.png``
-(matplotlib, log scale; ``bench.svg`` too). A MISS is a result (exit 0); a tier that
-could not run is an error (exit 1).
+Prints a table (req/s, p50, p99, errors, ratios to tiers 1 and 5), the measured targets
+and PASS/MISS per target, and writes ``bench-results/bench.md``, ``bench.json`` and the
+chart ``bench.png`` (``deploy/bench_report.py``). A MISS is a result (exit 0); a tier
+that could not run is an error (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import math
 import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pymongo import MongoClient
 
+from .bench_app import (
+    Figure,
+    full_build,
+    mongo_read_model_on,
+    redis_flush,
+    rerender_seconds,
+    special_orders,
+)
+from .bench_report import Row, report
 from .credentials import load_credentials
 from .errors import DeployError, NotRunningError
 from .paths import Layout
@@ -69,6 +82,7 @@ class TierResult:
     failures: int
     p50_ms: float
     p99_ms: float
+    read_models: dict[str, int] = field(default_factory=dict)  # X-Read-Model: count
 
     @property
     def per_second(self) -> float:
@@ -87,6 +101,7 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
     lock = threading.Lock()
     latencies: list[float] = []
     failures = [0]
+    read_models: Counter[str] = Counter()
 
     def worker() -> None:
         connection = _connection(lb_url)
@@ -101,14 +116,16 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
                 response = connection.getresponse()
                 response.read()
                 ok = response.status == 200
+                read_model = response.getheader("X-Read-Model", "")
             except (OSError, http.client.HTTPException):
                 connection.close()
                 connection = _connection(lb_url)
-                ok = False
+                ok, read_model = False, ""
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
                 failures[0] += not ok
+                read_models[read_model] += 1
         connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -126,6 +143,7 @@ def _fetch_all(lb_url: str, paths: list[str], concurrency: int = CONCURRENCY) ->
         failures=failures[0],
         p50_ms=1000 * statistics.median(ordered),
         p99_ms=1000 * ordered[int(0.99 * (len(ordered) - 1))],
+        read_models=dict(read_models),
     )
 
 
@@ -148,23 +166,6 @@ def _get(lb_url: str, path: str) -> str:
     return body
 
 
-def _flush_cache(port: int, password: str) -> None:
-    """Empty the cache Redis (RESP ``AUTH``, ``FLUSHDB``): every page is a miss afterwards."""
-    secret = password.encode()
-    try:
-        with socket.create_connection((HOST, port), timeout=5) as conn:
-            conn.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret))
-            conn.recv(64)  # +OK, or an error that FLUSHDB's answer repeats
-            conn.sendall(b"*1\r\n$7\r\nFLUSHDB\r\n")
-            answer = conn.recv(64)
-    except OSError as exc:
-        raise NotRunningError(
-            f"the cache Redis at {HOST}:{port} does not answer ({exc}); check `make status`"
-        ) from exc
-    if not answer.startswith(b"+OK"):
-        raise NotRunningError(f"the cache Redis at {HOST}:{port} refused FLUSHDB: {answer!r}")
-
-
 def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
     home = _get(lb_url, "/")
     categories = sorted(set(re.findall(r'href="(/categories/[\w-]+/)"', home)))
@@ -172,22 +173,6 @@ def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
     for category in categories:
         products += re.findall(r'href="(/products/[\w-]+/)"', _get(lb_url, category))
     return categories, sorted(set(products))
-
-
-@dataclass(frozen=True)
-class Row:
-    """One tier of the table: successful requests per second, latency and errors
-    (HTTP errors plus socket errors), measured by ``client``."""
-
-    number: str
-    tier: str
-    client: str
-    per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    requests: int
-    note: str = ""  # what the errors were, for the report
 
 
 def _python_row(number: str, tier: str, result: TierResult) -> Row:
@@ -203,11 +188,29 @@ def _python_row(number: str, tier: str, result: TierResult) -> Row:
     )
 
 
+STARTED = time.monotonic()
+
+
 def _progress(number: str, tier: str, how: str) -> None:
-    print(f"bench: tier {number}, {tier} ({how}) ...", flush=True)
+    what = "target" if number == "target" else f"tier {number}"
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"bench: [{elapsed // 60}:{elapsed % 60:02}] {what}, {tier} ({how}) ...", flush=True)
 
 
-def run(*, rounds: int, out_dir: Path, rollout: bool = True) -> list[Row]:
+@dataclass(frozen=True)
+class Sizes:
+    """How much each measurement does: `make bench`'s defaults, or ``--quick``'s."""
+
+    rounds: int = 3
+    orders_burst: int = 200
+    orders_paced: int = 50
+    build_products: int = 10_000
+
+
+QUICK = Sizes(rounds=1, orders_burst=20, orders_paced=10, build_products=300)
+
+
+def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row], list[Figure]]:
     layout = Layout.discover()
     topology = load_topology(layout)
     lb_url = topology.lb_url
@@ -226,6 +229,7 @@ def run(*, rounds: int, out_dir: Path, rollout: bool = True) -> list[Row]:
             file=sys.stderr,
         )
     rows: list[Row] = []
+    figures: list[Figure] = []
 
     def one_url(number: str, tier: str, path: str) -> None:
         if wrk is not None:
@@ -234,6 +238,20 @@ def run(*, rounds: int, out_dir: Path, rollout: bool = True) -> list[Row]:
         else:
             _progress(number, tier, "Python client")
             rows.append(_python_row(number, tier, _fetch_all(lb_url, [path] * 2000)))
+
+    def uncached_rounds(read_model: str) -> TierResult:
+        """Every product once per round after emptying the cache; the median round.
+        Every page must come from ``read_model`` (``X-Read-Model``), or the tier is wrong."""
+        results = []
+        for _ in range(sizes.rounds):
+            redis_flush(topology.ports.redis_cache, cache_password)
+            results.append(_fetch_all(lb_url, dynamic))
+        result = _median(results)
+        if result.read_models.get(read_model, 0) != result.requests:
+            raise DeployError(
+                f"expected every page from {read_model}, got X-Read-Model {result.read_models}"
+            )
+        return result
 
     product = products[0]
     one_url("1", "nginx static file", _page_sized_static_file(layout, lb_url, product))
@@ -245,27 +263,94 @@ def run(*, rounds: int, out_dir: Path, rollout: bool = True) -> list[Row]:
     # Python client requests every product once after emptying the cache. The clones are
     # the limit here (about a hundred pages a second), not the client.
     dynamic = [f"{path}{DYNAMIC}" for path in products]
-    _progress("5", "product page, uncached", f"Python client, {rounds} rounds")
-    uncached = []
-    for _ in range(rounds):
-        _flush_cache(topology.ports.redis_cache, cache_password)
-        with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
-            uncached.append(_fetch_all(lb_url, dynamic))
-    rows.append(_python_row("5", "product page, uncached", _median(uncached)))
-    if topology.mongo:
-        _progress("6", "product page, uncached, from Mongo", f"Python client, {rounds} rounds")
-        from_mongo = []
-        for _ in range(rounds):
-            _flush_cache(topology.ports.redis_cache, cache_password)
-            from_mongo.append(_fetch_all(lb_url, dynamic))
-        rows.append(_python_row("6", "product page, uncached, from Mongo", _median(from_mongo)))
+    _progress("5", "product page, uncached", f"Python client, {sizes.rounds} rounds")
+    with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
+        rows.append(_python_row("5", "product page, uncached", uncached_rounds("sql")))
+    _progress("6", "product page, uncached, from Mongo", f"Python client, {sizes.rounds} rounds")
+    if not topology.mongo:
+        print(
+            "bench: tier 6: the cluster runs without the Mongo read model: switching it on "
+            "for this tier (`deploy up --mongo`), and off again after",
+            flush=True,
+        )
+    with mongo_read_model_on(layout):
+        topology = load_topology(layout)
+        rows.append(
+            _python_row(
+                "6", "product page, uncached, from Mongo (SecantusDB)", uncached_rounds("mongo")
+            )
+        )
+    _progress("7", "special orders, trivial bake", "bench_special_orders, then a SIGKILL drill")
+    orders = special_orders(
+        layout, burst=sizes.orders_burst, paced=sizes.orders_paced, kill_drill=True
+    )
+    rows.append(_orders_row(orders))
+    figures += [
+        Figure("special order placed → READY, p50", orders["p50_ms"], "ms", 100),
+        Figure("special order placed → READY, p99", orders["p99_ms"], "ms", 500),
+        Figure(
+            "SIGKILLed worker's order READY after the kill",
+            orders["kill_to_ready_s"],
+            "s",
+            30,
+        ),
+    ]
+    _progress("target", "re-render seen through nginx after a commit", "a product renamed")
+    figures.append(
+        Figure(
+            "re-render visible through nginx after a commit",
+            rerender_seconds(layout, lb_url, product),
+            "s",
+            2,
+        )
+    )
+    _progress(
+        "target",
+        f"full prerender of {sizes.build_products:,} products",
+        "seeded into a database of its own",
+    )
+    seconds, pages = full_build(layout, products=sizes.build_products)
+    figures.append(
+        Figure(
+            f"full prerender of {sizes.build_products:,} products ({pages:,} pages)",
+            seconds,
+            "s",
+            120,
+        )
+    )
     if rollout:
         if wrk is None:
             raise NotRunningError("the rollout tier needs wrk: `make bench` installs it")
         _progress("8", "rolling deploy under load", "wrk keep-alive during `deploy rollout`")
         rows.append(_rollout_row(wrk, f"{lb_url}{product}{DYNAMIC}"))
-    _report(rows, out_dir)
-    return rows
+    report(rows, figures, out_dir, method=_method(sizes))
+    return rows, figures
+
+
+def _method(sizes: Sizes) -> str:
+    return (
+        f"wrk: 1 thread pinned to one core, {WRK_CONNECTIONS} keep-alive connections, "
+        f"{WRK_WARMUP} s warm-up then {WRK_SECONDS} s measured. Tiers 5 and 6 request every "
+        f"product once after emptying the cache (Python client, median of {sizes.rounds} "
+        "rounds). Tier 7: jobs per second of a burst of orders, p50/p99 from placement to "
+        "READY of orders placed 10 a second."
+    )
+
+
+def _orders_row(orders: dict) -> Row:
+    """Tier 7: jobs per second of a burst; p50/p99 of orders placed one at a time."""
+    return Row(
+        "7",
+        "special orders, trivial bake (jobs/s)",
+        "orders",
+        orders["jobs_per_second"],
+        orders["p50_ms"],
+        orders["p99_ms"],
+        0,  # an order that fails or never gets READY stops the bench instead
+        orders["burst"] + orders["paced"],
+        note=f"jobs/s of {orders['burst']} orders committed at once; p50/p99 from placement "
+        f"to READY of {orders['paced']} orders placed 10 a second",
+    )
 
 
 def _page_sized_static_file(layout: Layout, lb_url: str, product: str) -> str:
@@ -459,186 +544,22 @@ def _median(results: list[TierResult]) -> TierResult:
     return sorted(results, key=lambda r: r.per_second)[len(results) // 2]
 
 
-def targets(rows: list[Row]) -> list[tuple[str, bool]]:
-    """Each target of the benchmark and whether this run met it (ratios in one run)."""
-    by = {row.number: row.per_second for row in rows}
-    static, prerendered, cart = by["1"], by["2"], by["3"]
-    cached, uncached = by["4"], by["5"]
-    met = [
-        ("prerendered ≥ 0.9× static file", prerendered >= 0.9 * static),
-        ("prerendered ≥ 50× uncached page", prerendered >= 50 * uncached),
-        ("cached ≥ 3× uncached page", cached >= 3 * uncached),
-        ("cached ≥ 0.6× /cart.json", cached >= 0.6 * cart),
-        ("zero errors in tiers 1–6", all(r.errors == 0 for r in rows if r.number != "8")),
-    ]
-    rollout = [r for r in rows if r.number == "8"]
-    if rollout:
-        met.append(
-            ("rollout: zero failed requests, socket errors included", rollout[0].errors == 0)
-        )
-    return met
-
-
-def _ratio(value: float, base: float) -> str:
-    return f"{value / base:.3g}×" if base else "–"
-
-
-def _table(rows: list[Row]) -> list[list[str]]:
-    by = {row.number: row.per_second for row in rows}
-    return [
-        [
-            row.number,
-            row.tier,
-            row.client,
-            f"{row.per_second:,.0f}",
-            f"{row.p50_ms:.2f}",
-            f"{row.p99_ms:.2f}",
-            str(row.errors),
-            _ratio(row.per_second, by.get("1", 0.0)),
-            _ratio(row.per_second, by.get("5", 0.0)),
-        ]
-        for row in rows
-    ]
-
-
-HEADER = ["#", "tier", "client", "req/s", "p50 ms", "p99 ms", "errors", "× tier 1", "× tier 5"]
-
-
-def _report(rows: list[Row], out_dir: Path) -> None:
-    table = _table(rows)
-    widths = [max(len(line[i]) for line in [HEADER, *table]) for i in range(len(HEADER))]
-    print()
-    for line in [HEADER, *table]:
-        print(
-            "  ".join(
-                c.ljust(w) if i < 3 else c.rjust(w)
-                for i, (c, w) in enumerate(zip(line, widths, strict=True))
-            )
-        )
-    met = targets(rows)
-    print()
-    for name, ok in met:
-        print(f"{'PASS' if ok else 'MISS'}  {name}")
-    for row in rows:
-        if row.note:
-            print(f"tier {row.number}: {row.note}")
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "bench.json").write_text(
-        json.dumps(
-            {"tiers": [asdict(r) for r in rows], "targets": dict(met), "cores": os.cpu_count()},
-            indent=2,
-        )
-        + "\n"
-    )
-    report = out_dir / "bench.md"
-    report.write_text(_markdown(table, met, rows))
-    (out_dir / "bench.svg").write_text(_svg(rows))
-    chart = out_dir / "bench.png"
-    _png(rows, chart)
-    print(f"\nreport: {report}\nchart: {chart}")
-
-
-def _markdown(table: list[list[str]], met: list[tuple[str, bool]], rows: list[Row]) -> str:
-    lines = [
-        f"# `make bench`, one run on {os.cpu_count()} cores",
-        "",
-        f"wrk: 1 thread pinned to one core, {WRK_CONNECTIONS} keep-alive connections, "
-        f"{WRK_WARMUP} s warm-up then {WRK_SECONDS} s measured. Tier 5 (and 6) request every "
-        "product once after emptying the cache, with the Python client.",
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "---|" * len(HEADER),
-        *("| " + " | ".join(line) + " |" for line in table),
-        "",
-        *(f"- {'PASS' if ok else 'MISS'}: {name}" for name, ok in met),
-        "",
-        *(f"Tier {row.number}: {row.note}.\n" for row in rows if row.note),
-        "![requests per second per tier, log scale](bench.png)",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _png(rows: list[Row], path: Path) -> None:
-    """The tiers as bars on a log scale, tier 1 (the limit) as a dashed line."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(9, 0.5 * len(rows) + 1.6))
-    labels = [f"{r.number}. {r.tier}" for r in reversed(rows)]
-    values = [r.per_second for r in reversed(rows)]
-    colours = ["#b5522b" if r.errors == 0 else "#888888" for r in reversed(rows)]
-    axes.barh(labels, values, color=colours)
-    axes.set_xscale("log")
-    for y, value in enumerate(values):
-        axes.text(value * 1.08, y, f"{value:,.0f}/s", va="center", fontsize=9)
-    limit = next((r.per_second for r in rows if r.number == "1"), None)
-    if limit:
-        axes.axvline(limit, color="#333333", linestyle="--", linewidth=1)
-    axes.set_xlabel("successful requests per second (log scale); grey: errors in the tier")
-    axes.set_title(
-        f"make bench, one run on {os.cpu_count()} cores (dashed: the static file, the limit)",
-        fontsize=11,
-    )
-    axes.set_xlim(right=max(values) * 8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    pyplot.close(figure)
-
-
-def _svg(rows: list[Row]) -> str:
-    """Requests per second on a log scale, the static file's figure marked as the limit."""
-    top = max(max(r.per_second for r in rows), 10.0)
-    decades = math.ceil(math.log10(top))
-    left, width = 300, 400
-
-    def x(value: float) -> float:
-        return left + width * math.log10(max(value, 1.0)) / decades
-
-    parts = []
-    for decade in range(decades + 1):
-        gx = left + width * decade / decades
-        parts.append(
-            f'<line x1="{gx:.0f}" y1="26" x2="{gx:.0f}" y2="{34 + 34 * len(rows)}" stroke="#ddd"/>'
-            f'<text x="{gx:.0f}" y="{48 + 34 * len(rows)}" font-size="11" '
-            f'text-anchor="middle">{10**decade:,}</text>'
-        )
-    for row_number, r in enumerate(rows):
-        y = 30 + row_number * 34
-        parts.append(
-            f'<text x="10" y="{y + 16}" font-size="13">{r.number}. {r.tier}</text>'
-            f'<rect x="{left}" y="{y}" width="{x(r.per_second) - left:.0f}" height="22" '
-            f'fill="{"#b5522b" if r.errors == 0 else "#888"}"/>'
-            f'<text x="{x(r.per_second) + 6:.0f}" y="{y + 16}" font-size="12">'
-            f"{r.per_second:,.0f}/s</text>"
-        )
-    limit = next((r.per_second for r in rows if r.number == "1"), None)
-    if limit:
-        parts.append(
-            f'<line x1="{x(limit):.0f}" y1="26" x2="{x(limit):.0f}" y2="{34 + 34 * len(rows)}" '
-            'stroke="#333" stroke-dasharray="4 3"/>'
-        )
-    height = 60 + 34 * len(rows)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="820" height="{height}" '
-        'font-family="sans-serif"><text x="10" y="18" font-size="14" font-weight="bold">'
-        f"Requests per second through nginx, log scale (one run, {os.cpu_count()} cores; "
-        "dashed: the static file, the limit)</text>" + "".join(parts) + "</svg>\n"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every tier once and small (1 round, 20 orders, a 300-product build): a smoke run",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument(
         "--no-rollout", action="store_true", help="skip tier 8 (a rolling deploy under load)"
     )
     args = parser.parse_args(argv)
     try:
-        run(rounds=args.rounds, out_dir=args.out, rollout=not args.no_rollout)
+        sizes = QUICK if args.quick else Sizes(rounds=args.rounds)
+        run(sizes=sizes, out_dir=args.out, rollout=not args.no_rollout)
     except DeployError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

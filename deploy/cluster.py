@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 from . import nginx, postgres
 from .credentials import ensure_credentials
@@ -17,7 +18,7 @@ from .files import write_if_changed
 from .health import port_taken, wait_until
 from .mongo import ensure_mongo_user, write_config_file
 from .paths import MARKER, Layout, link_checkout_run, prepare_run_dir
-from .proc import AS_ROOT, run_attached
+from .proc import AS_ROOT, run, run_attached
 from .programs import TIERS, Program, app_env, cluster_programs, write_program_files
 from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
@@ -330,12 +331,35 @@ def set_replica_delay(layout: Layout, seconds: float) -> None:
 def manage(layout: Layout, arguments: list[str]) -> int:
     """Run ``manage.py <arguments>`` against the running cluster as a clone would run it,
     so files it writes (e.g. the demo pictures) belong to the app user."""
+    command, code, env, user = _manage_command(layout, arguments, {})
+    return run_attached(command, cwd=code, env=env, as_user=user)
+
+
+def manage_output(
+    layout: Layout,
+    arguments: list[str],
+    *,
+    env_overrides: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> str:
+    """``manage.py <arguments>`` as `manage` runs it, its output captured; CommandError
+    when it fails. ``env_overrides`` replace variables of the app tier's environment."""
+    command, code, env, user = _manage_command(layout, arguments, env_overrides or {})
+    return run(
+        command, what=f"manage.py {arguments[0]}", cwd=code, env=env, as_user=user, timeout=timeout
+    )
+
+
+def _manage_command(
+    layout: Layout, arguments: list[str], env_overrides: dict[str, str]
+) -> tuple[list[str | Path], Path, dict[str, str], str | None]:
+    """The command, folder, environment and user of ``manage.py <arguments>`` in the
+    current release, as its app processes run."""
     topology = load_topology(layout)
     runtime = app_runtime(layout, topology.release)
-    env = {**os.environ, **app_env(topology, layout, "manage")}
+    env = {**os.environ, **app_env(topology, layout, "manage"), **env_overrides}
     code = layout.release_dir(topology.release)
-    command = [*runtime.manage(code), *arguments]
-    return run_attached(command, cwd=code, env=env, as_user=runtime.user)
+    return [*runtime.manage(code), *arguments], code, env, runtime.user
 
 
 def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:

@@ -262,6 +262,11 @@ def query(layout: Layout, tools: Tools, port: int, sql: str) -> str:
         return ""
 
 
+def execute(layout: Layout, tools: Tools, port: int, sql: str) -> str:
+    """Run ``sql`` as the superuser on the server on ``port``; CommandError if it fails."""
+    return _as_superuser(layout, tools, port, what="psql", sql=sql)
+
+
 def in_recovery(layout: Layout, tools: Tools, port: int) -> bool:
     """True when the server on ``port`` is a standby (``pg_is_in_recovery()``)."""
     return query(layout, tools, port, "SELECT pg_is_in_recovery()") == "t"

@@ -41,8 +41,10 @@ STUCK_AFTER = timedelta(milliseconds=(TIME_LIMIT_MS + MAX_BACKOFF_MS) * MAX_ATTE
     max_backoff=MAX_BACKOFF_MS,
     time_limit=TIME_LIMIT_MS,
 )
-def bake_special_order(order_id: int) -> None:
+def bake_special_order(order_id: int, trivial_bake: bool = False) -> None:
     """Bake special order ``order_id`` and email its customer; idempotent.
+
+    ``trivial_bake``: no oven time and a plain cake (sent only by `make bench`).
 
     Sent again for a ``READY`` order (``services.special_order_email_again``), it only
     emails. On the last allowed attempt a failure is recorded on the order
@@ -54,6 +56,7 @@ def bake_special_order(order_id: int) -> None:
             order_id=order_id,
             baker=f"{settings.CLONE_NAME}/{os.getpid()}",
             max_attempts=MAX_ATTEMPTS,
+            trivial=trivial_bake,
         )
     except (Exception, Interrupt) as error:  # Interrupt: e.g. TimeLimitExceeded
         message = CurrentMessage.get_current_message()

@@ -72,25 +72,29 @@ IN_THE_OVEN = [Status.QUEUED, Status.BAKING]
 CLAIM_CLASS = 42_001
 
 
-def special_order_bake(*, order_id: int, baker: str, max_attempts: int) -> None:
+def special_order_bake(
+    *, order_id: int, baker: str, max_attempts: int, trivial: bool = False
+) -> None:
     """Bake order ``order_id`` unless it is baked or being baked; email the customer once
     it is ``READY`` (on a ``READY`` order, only the email, if it has not gone yet).
 
     An order that has already started ``max_attempts`` bakes becomes ``FAILED``.
+    ``trivial``: no oven time and a plain cake, the same steps otherwise (`make bench`).
     """
     order = _on_primary(order_id).first()
     if order is None:
         logger.warning("order %s does not exist (deleted?); nothing to bake", order_id)
         return
     if order.status in IN_THE_OVEN:
-        picture = _picture_name(order.product_id)
+        picture = None if trivial else _picture_name(order.product_id)
         with _bake_claim(order_id) as claimed:
             attempt = (
                 _start(order_id=order_id, baker=baker, max_attempts=max_attempts)
                 if claimed
                 else None
             )
-            if attempt is not None and _bake(order, attempt=attempt, picture=picture):
+            oven = 0.0 if trivial else settings.SPECIAL_ORDER_BAKE_SECONDS
+            if attempt is not None and _bake(order, attempt=attempt, picture=picture, oven=oven):
                 logger.info("order %s baked by %s", order.uuid, baker)
             else:
                 logger.info("order %s is being baked by another worker, or is done", order.uuid)
@@ -180,7 +184,7 @@ def _start(*, order_id: int, baker: str, max_attempts: int) -> int | None:
     return order.attempts + 1
 
 
-def _bake(order: SpecialOrder, *, attempt: int, picture: str | None) -> bool:
+def _bake(order: SpecialOrder, *, attempt: int, picture: str | None, oven: float) -> bool:
     """Step 3: render, store and commit ``READY`` under the row lock; False if the order
     is locked by another worker, no longer ``BAKING``, or started again since ``attempt``."""
     with transaction.atomic():
@@ -191,7 +195,7 @@ def _bake(order: SpecialOrder, *, attempt: int, picture: str | None) -> bool:
         )
         if locked is None:
             return False
-        time.sleep(settings.SPECIAL_ORDER_BAKE_SECONDS)  # the oven
+        time.sleep(oven)
         png = render_writing(writing=order.writing, picture=_read_picture(picture))
         name = f"orders/{order.uuid}.png"
         if default_storage.exists(name):  # a bake that died before READY left it

@@ -29,6 +29,7 @@ def special_order_place(
     pickup_date: date,
     customer_email: str,
     idempotency_key: UUID | None = None,
+    trivial_bake: bool = False,
 ) -> SpecialOrder:
     """Record a special order as QUEUED together with its baking job (one transaction).
 
@@ -69,7 +70,7 @@ def special_order_place(
             idempotency_key=idempotency_key, defaults=fields
         )
     if created:
-        order.job = _queue_job(order.pk)
+        order.job = _queue_job(order.pk, trivial_bake=trivial_bake)
     return order
 
 
@@ -159,9 +160,10 @@ def _stuck() -> Q:
     return Q(status__in=[Status.QUEUED, Status.BAKING]) & (sent_long_ago | no_job)
 
 
-def _queue_job(order_id: int) -> OutboxMessage:
+def _queue_job(order_id: int, *, trivial_bake: bool = False) -> OutboxMessage:
     """Record the order's baking job in the open transaction, as the order's last job."""
-    job = outbox_enqueue(actor=bake_special_order, args=(order_id,))
+    kwargs = {"trivial_bake": True} if trivial_bake else None
+    job = outbox_enqueue(actor=bake_special_order, args=(order_id,), kwargs=kwargs)
     SpecialOrder.objects.filter(pk=order_id).update(job=job, updated_at=timezone.now())
     return job
 

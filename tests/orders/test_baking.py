@@ -237,8 +237,8 @@ def test_a_bake_started_again_since_its_own_start_stops_and_leaves_it_to_the_lat
     first = baking._start(order_id=order.pk, baker="worker-1/1", max_attempts=MAX_ATTEMPTS)
     second = baking._start(order_id=order.pk, baker="worker-2/2", max_attempts=MAX_ATTEMPTS)
 
-    assert baking._bake(order, attempt=first, picture=None) is False  # superseded: stops
-    assert baking._bake(order, attempt=second, picture=None) is True
+    assert baking._bake(order, attempt=first, picture=None, oven=0) is False  # superseded: stops
+    assert baking._bake(order, attempt=second, picture=None, oven=0) is True
 
     order.refresh_from_db()
     assert (order.status, order.attempts, order.baker) == (Status.READY, 2, "worker-2/2")

@@ -45,6 +45,7 @@ def test_a_placed_order_and_its_job_are_committed_together(
         "orders",
         [order.pk],
     )
+    assert job.kwargs == {}  # a real bake: shoppers cannot ask for the bench's trivial one
     assert job.sent_at is None  # sent only after commit:
     assert len(sends) == 1  # the fast path, registered with on_commit
 

@@ -64,3 +64,18 @@ def test_the_bake_reads_the_picture_and_links_the_cake_through_the_storage(
     url = f"{CDN}orders/{order.uuid}.png"
     assert client.get(f"/orders/{order.uuid}/status.json").json()["image_url"] == url
     assert f"Its picture: {url}\n" in mail.outbox[0].body
+
+
+def test_the_benchs_trivial_bake_draws_a_plain_cake_without_oven_time(settings):
+    settings.SPECIAL_ORDER_BAKE_SECONDS = 600  # a real bake would outlast the test
+    order = SpecialOrderFactory(writing="Ana")
+    PictureFactory(product=order.product)
+
+    baking.special_order_bake(
+        order_id=order.pk, baker="test/1", max_attempts=MAX_ATTEMPTS, trivial=True
+    )
+
+    order.refresh_from_db()
+    with default_storage.open(order.image, "rb") as stored:
+        assert stored.read() == render_writing(writing="Ana", picture=None)
+    assert len(mail.outbox) == 1  # every other step as for a real bake

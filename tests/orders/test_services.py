@@ -33,6 +33,23 @@ def test_an_order_holds_the_product_and_its_job():
     assert OutboxMessage.objects.get().args == [order.pk]
 
 
+def test_only_an_order_placed_for_the_bench_asks_its_job_for_a_trivial_bake():
+    product = ProductFactory()
+    _place(product)
+    services.special_order_place(
+        product=product,
+        writing="Bench",
+        pickup_date=timezone.localdate() + timedelta(days=3),
+        customer_email="bench@localhost",
+        trivial_bake=True,
+    )
+
+    assert [job.kwargs for job in OutboxMessage.objects.order_by("pk")] == [
+        {},
+        {"trivial_bake": True},
+    ]
+
+
 def test_a_product_unpublished_on_the_primary_is_refused_with_a_clear_error():
     product = ProductFactory(published=False)  # a replica may still show it published
 
