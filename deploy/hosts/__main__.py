@@ -1,6 +1,7 @@
 """`make hosts-test`: the playbook against network-namespace hosts, checked from outside.
 
     python -m deploy.hosts test [--keep]
+    python -m deploy.hosts play PLAYBOOK [ARGS] | check | down   (a lab left by --keep)
 
 Makes the hosts (deploy/hosts/lab.py), runs deploy/ansible/site.yml over SSH, runs the
 checks (deploy/hosts/checks.py) and tears everything down, also when a step fails
@@ -71,7 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     run_test = commands.add_parser("test", help="make the hosts, deploy, check, tear down")
     run_test.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     commands.add_parser("down", help="tear down a lab left by --keep")
+    play = commands.add_parser("play", help="run a playbook against a lab left by --keep")
+    play.add_argument("playbook")
+    play.add_argument("extra", nargs="*", help="more ansible-playbook arguments")
+    check = commands.add_parser("check", help="run the checks against a lab left by --keep")
     args = parser.parse_args(argv)
+    if args.command == "play":
+        playbook(Lab(), args.playbook, *args.extra)
+        return 0
+    if args.command == "check":
+        from . import checks
+
+        checks.run_all(Lab(), playbook)
+        return 0
     if args.command == "down":
         problems = Lab().teardown()
         for problem in problems:

@@ -55,8 +55,8 @@ HOSTS = (
     Host("replica", f"{SUBNET}.12", ("db_replica",)),
     Host("app1", f"{SUBNET}.21", ("app",)),
     Host("app2", f"{SUBNET}.22", ("app",)),
-    Host("worker", f"{SUBNET}.31", ("worker",)),
-    Host("lb", f"{SUBNET}.10", ("lb",)),
+    Host("worker", f"{SUBNET}.31", ("workers",)),
+    Host("lb", f"{SUBNET}.10", ("balancer",)),
 )
 
 
