@@ -1,11 +1,169 @@
-"""Checks of the deployed hosts, made from this machine's root namespace."""
+"""Checks of the deployed hosts, made from this machine's root namespace over the bridge.
+
+Each check prints what it saw (which clone served, where reads went, who baked) and
+raises AssertionError with the evidence when the deployment does not behave.
+"""
 
 from __future__ import annotations
 
+import datetime
+import http.cookiejar
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from .lab import Lab
+from ..proc import run
+from .lab import Host, Lab, in_namespace
+
+Playbook = Callable[..., None]
 
 
-def run_all(lab: Lab, playbook: Callable[..., None]) -> None:
-    pass
+class Shop:
+    """HTTP to the load balancer, with cookies (CSRF, session) like a browser."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, dict[str, str], str]:
+        return self._open(urllib.request.Request(self.base_url + path), timeout)
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=urllib.parse.urlencode(data).encode(),
+            headers={"Referer": self.base_url + path},
+        )
+        return self._open(request, 30)
+
+    def _open(self, request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], str]:
+        try:
+            with self.opener.open(request, timeout=timeout) as response:  # noqa: S310 - http only
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode(errors="replace")
+
+    def cookie(self, name: str) -> str:
+        return next(c.value for c in self.cookies if c.name == name and c.value)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None  # the caller reads Location itself
+
+
+def manage(lab: Lab, host: Host, *args: str, timeout: float = 300) -> str:
+    """manage.py on ``host`` over SSH, as its app tier runs it."""
+    return run(
+        lab.ssh_command(host, str(lab.host_dir(host) / "manage"), *args),
+        what=f"manage.py {' '.join(args)} on {host.name}",
+        timeout=timeout,
+    )
+
+
+def psql(lab: Lab, host: Host, sql: str) -> str:
+    """A query as postgres on ``host``'s server, through its socket, inside its namespace."""
+    socket = lab.host_dir(host) / "pg" / "sock"
+    return run(
+        in_namespace(host, "/usr/sbin/runuser", "-u", "postgres", "--",
+                     "psql", "-h", str(socket), "-d", "shop", "-Atc", sql),
+        what=f"psql on {host.name}",
+    ).strip()
+
+
+def lb_url(lab: Lab) -> str:
+    return f"http://{lab.host('lb').address}"
+
+
+def seed(lab: Lab) -> list[str]:
+    """A small catalog, then the prerendered pages, built once (on the worker host)."""
+    app1 = lab.host("app1")
+    manage(lab, app1, "seed_catalog", "--if-empty", "--products", "12", "--reviews-per-product", "2")
+    manage(lab, lab.host("worker"), "prerender", "--verbosity", "0")
+    status, _, page = Shop(lb_url(lab)).get("/categories/cakes/?dynamic")
+    assert status == 200, f"category page: HTTP {status}"
+    slugs = sorted(set(re.findall(r'href="/products/([\w-]+)/"', page)))
+    assert slugs, "no product links on the cakes page"
+    return slugs
+
+
+def check_spread_and_reads(lab: Lab, slugs: list[str]) -> None:
+    """Dynamic pages through the load balancer: served by clones on both app hosts, read
+    on the replica host."""
+    shop = Shop(lb_url(lab))
+    served: Counter[str] = Counter()
+    reads: Counter[str] = Counter()
+    for number in range(24):
+        status, headers, _ = shop.get(f"/products/{slugs[number % len(slugs)]}/?dynamic={number}")
+        assert status == 200, f"HTTP {status} from {headers.get('X-Clone')}"
+        clone = headers.get("X-Clone", "?")
+        read = headers.get("X-DB-Read", "none (cached object)")
+        served[clone] += 1
+        reads[read] += 1
+        print(f"  GET {'/products/' + slugs[number % len(slugs)] + '/':28} served by {clone:13} read: {read}")
+    print(f"  served by: {dict(served)}; reads: {dict(reads)}")
+    hosts = {clone.split("-clone-")[0] for clone in served}
+    assert {"app1", "app2"} <= hosts, f"requests not spread over both app hosts: {dict(served)}"
+    assert any(r.startswith("replica") for r in reads), f"no read on the replica: {dict(reads)}"
+    replica = lab.host("replica")
+    clients = psql(
+        lab, replica,
+        "SELECT string_agg(DISTINCT host(client_addr), ' ') FROM pg_stat_activity"
+        " WHERE datname = 'shop' AND client_addr IS NOT NULL",
+    )
+    print(f"  connections to the replica host ({replica.address}) from: {clients}")
+    app_addresses = {lab.host(h).address for h in ("app1", "app2")}
+    assert app_addresses & set(clients.split()), f"no app host reads the replica: {clients!r}"
+
+
+def check_order_baked(lab: Lab, slug: str) -> None:
+    """A special order placed through the load balancer is baked on the worker host."""
+    shop = Shop(lb_url(lab))
+    status, _, form = shop.get(f"/orders/special/new/?product={slug}")
+    assert status == 200, f"order form: HTTP {status}"
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    pickup = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()  # noqa: DTZ011
+    status, headers, body = shop.post(
+        "/orders/special/new/",
+        {
+            **hidden,
+            "product": slug,
+            "writing": "Many hosts",
+            "pickup_date": pickup,
+            "email": "customer@example.com",
+            "csrfmiddlewaretoken": shop.cookie("csrftoken"),
+        },
+    )
+    assert status == 302, f"order not placed: HTTP {status}: {body[:300]}"
+    match = re.fullmatch(r"/orders/([0-9a-f-]{36})/", headers["Location"])
+    assert match, headers["Location"]
+    uuid = match.group(1)
+    deadline = time.monotonic() + 90
+    row = ""
+    while time.monotonic() < deadline:
+        row = psql(lab, lab.host("db"),
+                   f"SELECT status || ' ' || coalesce(baker, '') FROM orders_specialorder"
+                   f" WHERE uuid = '{uuid}'")
+        if row.startswith(("READY", "FAILED")):
+            break
+        time.sleep(1)
+    print(f"  order {uuid} (placed via {headers.get('X-Clone', 'the LB')}): {row}")
+    assert row.startswith("READY"), f"order {uuid} not baked: {row!r}"
+    assert row.split()[1].startswith("worker-"), f"baked elsewhere than the worker host: {row!r}"
+
+
+def run_all(lab: Lab, playbook: Playbook) -> None:
+    print("== seed the catalog, prerender once (worker host)")
+    slugs = seed(lab)
+    print("== spread over app hosts, reads on the replica host")
+    check_spread_and_reads(lab, slugs)
+    print("== a special order baked on the worker host")
+    check_order_baked(lab, slugs[0])
