@@ -167,3 +167,32 @@ def run_all(lab: Lab, playbook: Playbook) -> None:
     check_spread_and_reads(lab, slugs)
     print("== a special order baked on the worker host")
     check_order_baked(lab, slugs[0])
+    print("== rollout, host by host, under keep-alive load")
+    check_rollout(lab, playbook, slugs[0])
+
+
+def check_rollout(lab: Lab, playbook: Playbook, slug: str) -> None:
+    """rollout.yml to a second release under wrk's keep-alive load: zero failed requests."""
+    from ..bench import WrkLoad
+
+    current = _release_of(lab, "app1")
+    release = f"{current.split('-')[0]}-r2"
+    url = f"{lb_url(lab)}/products/{slug}/?dynamic"
+    with WrkLoad(["/usr/bin/wrk", "-t1", "-c8"], url) as load:
+        playbook(lab, "rollout.yml", "-e", f"release={release}")
+    figures = load.figures
+    print(f"  {current} -> {release}: {figures.requests} requests under load during the rollout, "
+          f"{load.socket_errors}, HTTP errors {figures.http_errors}")
+    failed = figures.errors
+    print(f"  rollout failed requests: {failed}")
+    for host in ("app1", "app2"):
+        assert _release_of(lab, host) == release, f"{host} still runs {_release_of(lab, host)}"
+    assert figures.requests > 0, "wrk made no request"
+    assert failed == 0, f"{failed} failed requests during the rollout"
+
+
+def _release_of(lab: Lab, host: str) -> str:
+    import json
+
+    _, _, body = Shop(f"http://{lab.host(host).address}:8001").get("/healthz")
+    return str(json.loads(body)["release"])
