@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from ..proc import run
-from .lab import Host, Lab, in_namespace
+from .lab import IP, Host, Lab, in_namespace
 
 Playbook = Callable[..., None]
 
@@ -95,9 +95,21 @@ def seed(lab: Lab) -> list[str]:
     return slugs
 
 
+def check_prerendered(lab: Lab, slug: str) -> None:
+    """Pages built once on the worker host are served by the load balancer's nginx."""
+    status, headers, _ = Shop(lb_url(lab)).get(f"/products/{slug}/")
+    prerendered = headers.get("X-Prerendered") == "1"
+    current = (lab.shared_dir / "prerendered" / "current").resolve()
+    print(f"  GET /products/{slug}/ on the LB host: HTTP {status}, "
+          f"{'prerendered (no clone)' if prerendered else 'from ' + headers.get('X-Clone', '?')}; "
+          f"published build: {current.name}")
+    assert status == 200 and prerendered, f"not served from the prerendered files: {headers}"
+
+
 def check_spread_and_reads(lab: Lab, slugs: list[str]) -> None:
     """Dynamic pages through the load balancer: served by clones on both app hosts, read
     on the replica host."""
+    _flush_page_cache(lab)  # cold: every page is assembled from the database once
     shop = Shop(lb_url(lab))
     served: Counter[str] = Counter()
     reads: Counter[str] = Counter()
@@ -122,6 +134,16 @@ def check_spread_and_reads(lab: Lab, slugs: list[str]) -> None:
     print(f"  connections to the replica host ({replica.address}) from: {clients}")
     app_addresses = {lab.host(h).address for h in ("app1", "app2")}
     assert app_addresses & set(clients.split()), f"no app host reads the replica: {clients!r}"
+
+
+def _flush_page_cache(lab: Lab) -> None:
+    db = lab.host("db")
+    password = (lab.private / "secrets" / "redis-cache").read_text().strip()
+    run(
+        in_namespace(db, "/usr/bin/redis-cli", "-h", db.address, "-p", "6380", "FLUSHALL"),
+        what="FLUSHALL on the cache's Redis",
+        env={"REDISCLI_AUTH": password, "PATH": "/usr/bin:/bin"},
+    )
 
 
 def check_order_baked(lab: Lab, slug: str) -> None:
@@ -163,12 +185,16 @@ def check_order_baked(lab: Lab, slug: str) -> None:
 def run_all(lab: Lab, playbook: Playbook) -> None:
     print("== seed the catalog, prerender once (worker host)")
     slugs = seed(lab)
+    print("== prerendered pages, built on the worker host, served by the LB host")
+    check_prerendered(lab, slugs[0])
     print("== spread over app hosts, reads on the replica host")
     check_spread_and_reads(lab, slugs)
     print("== a special order baked on the worker host")
     check_order_baked(lab, slugs[0])
     print("== rollout, host by host, under keep-alive load")
     check_rollout(lab, playbook, slugs[0])
+    print("== one app host's network cut (ip link set eth0 down)")
+    check_network_cut(lab, slugs)
 
 
 def check_rollout(lab: Lab, playbook: Playbook, slug: str) -> None:
@@ -189,6 +215,29 @@ def check_rollout(lab: Lab, playbook: Playbook, slug: str) -> None:
         assert _release_of(lab, host) == release, f"{host} still runs {_release_of(lab, host)}"
     assert figures.requests > 0, "wrk made no request"
     assert failed == 0, f"{failed} failed requests during the rollout"
+
+
+def check_network_cut(lab: Lab, slugs: list[str]) -> None:
+    """app2's network cut (its interface down) while GETs run: none fails, app1 serves."""
+    app2 = lab.host("app2")
+    urls = [f"/products/{slugs[n % len(slugs)]}/?cut={n}" for n in range(60)]
+
+    def get(path: str) -> tuple[int, str]:
+        status, headers, _ = Shop(lb_url(lab)).get(path, timeout=30)
+        return status, headers.get("X-Clone", "?")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        before = list(pool.map(get, urls[:20]))
+        run(in_namespace(app2, IP, "link", "set", "eth0", "down"), what="app2's network cut")
+        try:
+            during = list(pool.map(get, urls[20:]))
+        finally:
+            run(in_namespace(app2, IP, "link", "set", "eth0", "up"), what="app2's network back")
+    failed = [r for r in before + during if r[0] != 200]
+    print(f"  before the cut: {dict(Counter(c for _, c in before))}")
+    print(f"  app2's link down: {dict(Counter(c for _, c in during))}; failed GETs: {len(failed)}")
+    assert not failed, f"failed GETs with app2 cut off: {failed}"
+    assert all(c.startswith("app1-") for _, c in during), "a request reached the cut host"
 
 
 def _release_of(lab: Lab, host: str) -> str:
