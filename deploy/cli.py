@@ -89,9 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that change the cluster: one at a time (deploy/lock.py).
-MUTATING = {
-    "up", "down", "rollout", "replica-delay", "restart-clone", "hand-over", "stop", "start"
-}
+MUTATING = {"up", "down", "rollout", "replica-delay", "restart-clone", "hand-over", "stop", "start"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,9 +144,7 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
     elif args.command == "replica-delay":
         cluster.set_replica_delay(layout, args.seconds)
     elif args.command == "hand-over":
-        hand_over(
-            Supervisor(layout), args.name, log=layout.logs / f"{args.name}.log", timeout=120
-        )
+        hand_over(Supervisor(layout), args.name, log=layout.logs / f"{args.name}.log", timeout=120)
     elif args.command == "restart-clone":
         rollout.restart_clone(layout, args.name)
     elif args.command == "stop":

@@ -17,10 +17,17 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from ..errors import CheckFailedError
 from ..proc import run
 from .lab import IP, Host, Lab, in_namespace
 
 Playbook = Callable[..., None]
+
+
+def expect(condition: bool, message: str) -> None:
+    """A check: raise CheckFailedError with ``message`` (the evidence) unless it holds."""
+    if not condition:
+        raise CheckFailedError(message)
 
 
 class Shop:
@@ -34,17 +41,20 @@ class Shop:
         )
 
     def get(self, path: str, timeout: float = 10) -> tuple[int, dict[str, str], str]:
-        return self._open(urllib.request.Request(self.base_url + path), timeout)
+        request = urllib.request.Request(self.base_url + path)  # noqa: S310 - http:// only
+        return self._open(request, timeout)
 
     def post(self, path: str, data: dict[str, str]) -> tuple[int, dict[str, str], str]:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - http:// only
             self.base_url + path,
             data=urllib.parse.urlencode(data).encode(),
             headers={"Referer": self.base_url + path},
         )
         return self._open(request, 30)
 
-    def _open(self, request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], str]:
+    def _open(
+        self, request: urllib.request.Request, timeout: float
+    ) -> tuple[int, dict[str, str], str]:
         try:
             with self.opener.open(request, timeout=timeout) as response:  # noqa: S310 - http only
                 return response.status, dict(response.headers), response.read().decode()
@@ -73,8 +83,20 @@ def psql(lab: Lab, host: Host, sql: str) -> str:
     """A query as postgres on ``host``'s server, through its socket, inside its namespace."""
     socket = lab.host_dir(host) / "pg" / "sock"
     return run(
-        in_namespace(host, "/usr/sbin/runuser", "-u", "postgres", "--",
-                     "psql", "-h", str(socket), "-d", "shop", "-Atc", sql),
+        in_namespace(
+            host,
+            "/usr/sbin/runuser",
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-h",
+            str(socket),
+            "-d",
+            "shop",
+            "-Atc",
+            sql,
+        ),
         what=f"psql on {host.name}",
     ).strip()
 
@@ -86,12 +108,14 @@ def lb_url(lab: Lab) -> str:
 def seed(lab: Lab) -> list[str]:
     """A small catalog, then the prerendered pages, built once (on the worker host)."""
     app1 = lab.host("app1")
-    manage(lab, app1, "seed_catalog", "--if-empty", "--products", "12", "--reviews-per-product", "2")
+    manage(
+        lab, app1, "seed_catalog", "--if-empty", "--products", "12", "--reviews-per-product", "2"
+    )
     manage(lab, lab.host("worker"), "prerender", "--verbosity", "0")
     status, _, page = Shop(lb_url(lab)).get("/categories/cakes/?dynamic")
-    assert status == 200, f"category page: HTTP {status}"
+    expect(status == 200, f"category page: HTTP {status}")
     slugs = sorted(set(re.findall(r'href="/products/([\w-]+)/"', page)))
-    assert slugs, "no product links on the cakes page"
+    expect(bool(slugs), "no product links on the cakes page")
     return slugs
 
 
@@ -100,10 +124,12 @@ def check_prerendered(lab: Lab, slug: str) -> None:
     status, headers, _ = Shop(lb_url(lab)).get(f"/products/{slug}/")
     prerendered = headers.get("X-Prerendered") == "1"
     current = (lab.shared_dir / "prerendered" / "current").resolve()
-    print(f"  GET /products/{slug}/ on the LB host: HTTP {status}, "
-          f"{'prerendered (no clone)' if prerendered else 'from ' + headers.get('X-Clone', '?')}; "
-          f"published build: {current.name}")
-    assert status == 200 and prerendered, f"not served from the prerendered files: {headers}"
+    print(
+        f"  GET /products/{slug}/ on the LB host: HTTP {status}, "
+        f"{'prerendered (no clone)' if prerendered else 'from ' + headers.get('X-Clone', '?')}; "
+        f"published build: {current.name}"
+    )
+    expect(status == 200 and prerendered, f"not served from the prerendered files: {headers}")
 
 
 def check_spread_and_reads(lab: Lab, slugs: list[str]) -> None:
@@ -115,25 +141,29 @@ def check_spread_and_reads(lab: Lab, slugs: list[str]) -> None:
     reads: Counter[str] = Counter()
     for number in range(24):
         status, headers, _ = shop.get(f"/products/{slugs[number % len(slugs)]}/?dynamic={number}")
-        assert status == 200, f"HTTP {status} from {headers.get('X-Clone')}"
+        expect(status == 200, f"HTTP {status} from {headers.get('X-Clone')}")
         clone = headers.get("X-Clone", "?")
         read = headers.get("X-DB-Read", "none (cached object)")
         served[clone] += 1
         reads[read] += 1
-        print(f"  GET {'/products/' + slugs[number % len(slugs)] + '/':28} served by {clone:13} read: {read}")
+        path = f"/products/{slugs[number % len(slugs)]}/"
+        print(f"  GET {path:44} served by {clone:13} read: {read}")
     print(f"  served by: {dict(served)}; reads: {dict(reads)}")
     hosts = {clone.split("-clone-")[0] for clone in served}
-    assert {"app1", "app2"} <= hosts, f"requests not spread over both app hosts: {dict(served)}"
-    assert any(r.startswith("replica") for r in reads), f"no read on the replica: {dict(reads)}"
+    expect({"app1", "app2"} <= hosts, f"requests not spread over both app hosts: {dict(served)}")
+    expect(any(r.startswith("replica") for r in reads), f"no read on the replica: {dict(reads)}")
     replica = lab.host("replica")
     clients = psql(
-        lab, replica,
+        lab,
+        replica,
         "SELECT string_agg(DISTINCT host(client_addr), ' ') FROM pg_stat_activity"
         " WHERE datname = 'shop' AND client_addr IS NOT NULL",
     )
     print(f"  connections to the replica host ({replica.address}) from: {clients}")
     app_addresses = {lab.host(h).address for h in ("app1", "app2")}
-    assert app_addresses & set(clients.split()), f"no app host reads the replica: {clients!r}"
+    expect(
+        bool(app_addresses & set(clients.split())), f"no app host reads the replica: {clients!r}"
+    )
 
 
 def _flush_page_cache(lab: Lab) -> None:
@@ -150,7 +180,7 @@ def check_order_baked(lab: Lab, slug: str) -> None:
     """A special order placed through the load balancer is baked on the worker host."""
     shop = Shop(lb_url(lab))
     status, _, form = shop.get(f"/orders/special/new/?product={slug}")
-    assert status == 200, f"order form: HTTP {status}"
+    expect(status == 200, f"order form: HTTP {status}")
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
     pickup = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()  # noqa: DTZ011
     status, headers, body = shop.post(
@@ -164,22 +194,27 @@ def check_order_baked(lab: Lab, slug: str) -> None:
             "csrfmiddlewaretoken": shop.cookie("csrftoken"),
         },
     )
-    assert status == 302, f"order not placed: HTTP {status}: {body[:300]}"
+    expect(status == 302, f"order not placed: HTTP {status}: {body[:300]}")
     match = re.fullmatch(r"/orders/([0-9a-f-]{36})/", headers["Location"])
-    assert match, headers["Location"]
+    if match is None:
+        raise CheckFailedError(f"not an order's address: {headers['Location']}")
     uuid = match.group(1)
+    # uuid matched [0-9a-f-]{36} above: nothing else can reach the query.
+    query = f"SELECT status || ' ' || coalesce(baker, '') FROM orders_specialorder WHERE uuid = '{uuid}'"  # noqa: E501, S608
     deadline = time.monotonic() + 90
     row = ""
     while time.monotonic() < deadline:
-        row = psql(lab, lab.host("db"),
-                   f"SELECT status || ' ' || coalesce(baker, '') FROM orders_specialorder"
-                   f" WHERE uuid = '{uuid}'")
+        row = psql(
+            lab,
+            lab.host("db"),
+            query,
+        )
         if row.startswith(("READY", "FAILED")):
             break
         time.sleep(1)
     print(f"  order {uuid} (placed via {headers.get('X-Clone', 'the LB')}): {row}")
-    assert row.startswith("READY"), f"order {uuid} not baked: {row!r}"
-    assert row.split()[1].startswith("worker-"), f"baked elsewhere than the worker host: {row!r}"
+    expect(row.startswith("READY"), f"order {uuid} not baked: {row!r}")
+    expect(row.split()[1].startswith("worker-"), f"baked elsewhere than the worker host: {row!r}")
 
 
 def run_all(lab: Lab, playbook: Playbook) -> None:
@@ -207,14 +242,16 @@ def check_rollout(lab: Lab, playbook: Playbook, slug: str) -> None:
     with WrkLoad(["/usr/bin/wrk", "-t1", "-c8"], url) as load:
         playbook(lab, "rollout.yml", "-e", f"release={release}")
     figures = load.figures
-    print(f"  {current} -> {release}: {figures.requests} requests under load during the rollout, "
-          f"{load.socket_errors}, HTTP errors {figures.http_errors}")
+    print(
+        f"  {current} -> {release}: {figures.requests} requests under load during the rollout, "
+        f"{load.socket_errors}, HTTP errors {figures.http_errors}"
+    )
     failed = figures.errors
     print(f"  rollout failed requests: {failed}")
     for host in ("app1", "app2"):
-        assert _release_of(lab, host) == release, f"{host} still runs {_release_of(lab, host)}"
-    assert figures.requests > 0, "wrk made no request"
-    assert failed == 0, f"{failed} failed requests during the rollout"
+        expect(_release_of(lab, host) == release, f"{host} still runs {_release_of(lab, host)}")
+    expect(figures.requests > 0, "wrk made no request")
+    expect(failed == 0, f"{failed} failed requests during the rollout")
 
 
 def check_network_cut(lab: Lab, slugs: list[str]) -> None:
@@ -236,8 +273,8 @@ def check_network_cut(lab: Lab, slugs: list[str]) -> None:
     failed = [r for r in before + during if r[0] != 200]
     print(f"  before the cut: {dict(Counter(c for _, c in before))}")
     print(f"  app2's link down: {dict(Counter(c for _, c in during))}; failed GETs: {len(failed)}")
-    assert not failed, f"failed GETs with app2 cut off: {failed}"
-    assert all(c.startswith("app1-") for _, c in during), "a request reached the cut host"
+    expect(not failed, f"failed GETs with app2 cut off: {failed}")
+    expect(all(c.startswith("app1-") for _, c in during), "a request reached the cut host")
 
 
 def _release_of(lab: Lab, host: str) -> str:

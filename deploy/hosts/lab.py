@@ -28,6 +28,7 @@ BRIDGE = "br16"
 SUBNET = "10.216.0"
 GATEWAY = f"{SUBNET}.1"  # the bridge's address: this machine, as seen from the hosts
 DEFAULT_ROOT = Path("/var/lib/scaleshop-hosts")
+ANSIBLE_DIR = Path(__file__).resolve().parent.parent / "ansible"
 SSHD_PRIVSEP = Path("/run/sshd")  # sshd refuses to start without it (systemd makes it)
 
 
@@ -124,11 +125,23 @@ class Lab:
 
     def _add_host(self, host: Host) -> None:
         ip("netns", "add", host.namespace)
-        ip("link", "add", host.veth, "type", "veth", "peer", "name", "eth0", "netns",
-           host.namespace)
+        ip(
+            "link",
+            "add",
+            host.veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            host.namespace,
+        )
         ip("link", "set", host.veth, "master", BRIDGE, "up")
-        run(in_namespace(host, IP, "addr", "add", f"{host.address}/24", "dev", "eth0"),
-            what=f"address of {host.name}")
+        run(
+            in_namespace(host, IP, "addr", "add", f"{host.address}/24", "dev", "eth0"),
+            what=f"address of {host.name}",
+        )
         for link in ("lo", "eth0"):
             run(in_namespace(host, IP, "link", "set", link, "up"), what=f"{host.name} {link} up")
         self.host_dir(host).mkdir(mode=0o755)
@@ -148,9 +161,12 @@ class Lab:
             "StrictModes yes\n"
             "Subsystem sftp internal-sftp\n"
         )
-        run(in_namespace(host, SSHD, "-f", str(config), "-E",
-                         str(self.private / f"sshd-{host.name}.log")),
-            what=f"sshd in {host.namespace}")
+        run(
+            in_namespace(
+                host, SSHD, "-f", str(config), "-E", str(self.private / f"sshd-{host.name}.log")
+            ),
+            what=f"sshd in {host.namespace}",
+        )
 
     def _wait_for_ssh(self, host: Host, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -165,17 +181,29 @@ class Lab:
 
     def ssh_options(self) -> list[str]:
         return [
-            "-o", "BatchMode=yes",
-            "-o", f"UserKnownHostsFile={self.private / 'known_hosts'}",
-            "-o", "StrictHostKeyChecking=accept-new",
-            "-o", "ControlMaster=auto",
-            "-o", "ControlPersist=120s",
-            "-o", f"ControlPath={self.private}/cp-%h",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"UserKnownHostsFile={self.private / 'known_hosts'}",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            "ControlPersist=120s",
+            "-o",
+            f"ControlPath={self.private}/cp-%h",
         ]
 
     def ssh_command(self, host: Host, *command: str) -> list[str]:
-        return ["/usr/bin/ssh", "-i", str(self.key), *self.ssh_options(),
-                f"root@{host.address}", *command]
+        return [
+            "/usr/bin/ssh",
+            "-i",
+            str(self.key),
+            *self.ssh_options(),
+            f"root@{host.address}",
+            *command,
+        ]
 
     def _write_inventory(self) -> None:
         """Ansible's inventory (JSON is YAML): each host's address and directory."""
@@ -204,7 +232,9 @@ class Lab:
         """Ansible's settings for this lab: its key, temp dirs and known hosts in the lab."""
         return {
             **os.environ,
-            "ANSIBLE_CONFIG": str(Path(__file__).resolve().parent.parent / "ansible" / "ansible.cfg"),
+            "ANSIBLE_CONFIG": str(
+                Path(__file__).resolve().parent.parent / "ansible" / "ansible.cfg"
+            ),
             "ANSIBLE_INVENTORY": str(self.inventory),
             "ANSIBLE_PRIVATE_KEY_FILE": str(self.key),
             "ANSIBLE_LOCAL_TEMP": str(self.private / "ansible-local"),
