@@ -11,6 +11,7 @@ checks (deploy/hosts/checks.py) and tears everything down, also when a step fail
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,8 @@ def test(keep: bool) -> int:
     from . import checks
 
     lab = Lab()
+    # A CI job's timeout sends SIGTERM: exit through `finally`, which tears down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     failed = True
     try:
@@ -52,7 +55,9 @@ def test(keep: bool) -> int:
     except DeployError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
     finally:
-        if keep:
+        if not lab.made:
+            pass  # nothing made by this run (e.g. a lab already there): nothing to remove
+        elif keep:
             print(
                 f"--keep: the lab stays up ({DEFAULT_ROOT}); remove it: python -m deploy.hosts down"
             )

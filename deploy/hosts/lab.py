@@ -77,6 +77,7 @@ class Lab:
         self.root = root
         self.hosts = hosts
         self.private = root / "lab"  # keys, sshd configs, Ansible's temp dirs: root only
+        self.made = False
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)
@@ -106,6 +107,7 @@ class Lab:
                 "clean up): remove it after checking, then run again"
             )
         self.root.mkdir(mode=0o755, parents=True)
+        self.made = True  # from here on, what exists under our names is this run's
         self.private.mkdir(mode=0o700)
         (self.root / "hosts").mkdir(mode=0o755)
         self.shared_dir.mkdir(mode=0o755)
