@@ -11,7 +11,8 @@ CLUSTER_MANAGE := $(PY) -m deploy manage
 # Debian packages the cluster runs on; `make bootstrap` installs the missing ones (with sudo
 # when not root), and the venv module when `$(PYTHON) -m venv` cannot work. The browser tests'
 # Chromium comes with `make test` only (deploy/install-packages.sh picks the package).
-DEBIAN_PACKAGES := postgresql redis-server nginx-light
+# fonts-dejavu-core: the cake writing's font (CAKE_FONT_PATH).
+DEBIAN_PACKAGES := postgresql redis-server nginx-light fonts-dejavu-core
 INSTALL_PACKAGES := bash deploy/install-packages.sh
 PRODUCTS ?= 200
 REVIEWS ?= 8

@@ -1,7 +1,9 @@
 """A shopper's cart, kept in the session (so in Redis, shared by every clone).
 
 The session holds only product slugs and quantities; names and prices are read fresh
-when the cart is shown, so a price change is never hidden by an old cart.
+when the cart is shown, so a price change is never hidden by an old cart. The session is
+written only when the cart changes, and an empty cart is no key at all: a request that
+leaves the cart empty (a stray "remove", a refused "add") creates no session in Redis.
 """
 
 from __future__ import annotations
@@ -57,4 +59,9 @@ class SessionCart:
             self._save(kept)
 
     def _save(self, lines: dict[str, int]) -> None:
-        self._session[SESSION_KEY] = lines
+        if lines == self.lines:
+            return  # unchanged: no session write
+        if lines:
+            self._session[SESSION_KEY] = lines
+        else:
+            self._session.pop(SESSION_KEY, None)

@@ -7,3 +7,5 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("", include("catalog.urls")),
 ]
+
+handler400 = "config.error_pages.bad_request"

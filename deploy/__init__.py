@@ -5,7 +5,7 @@ with project-owned data and ports, touching none of the machine's own services:
 
 * PostgreSQL primary (127.0.0.1:25432) and a streaming replica made with
   ``pg_basebackup -R -X stream`` (:25433, optional apply delay for lag tests);
-* Redis for sessions (:26380, persistent, ``noeviction``), a Redis cache (:26379,
+* Redis for sessions (:26380, persistent, ``noeviction``, 256 MB), a Redis cache (:26379,
   ``allkeys-lru``, nothing on disk) and a Redis for the Dramatiq broker (:26381,
   persistent, ``noeviction``);
 * N identical gunicorn clones of one release (:8001..), after the release phase

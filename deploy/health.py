@@ -42,6 +42,28 @@ def redis_ping(host: str, port: int, password: str, timeout: float = 1.0) -> boo
         return False
 
 
+def redis_info(
+    host: str, port: int, password: str, section: str, timeout: float = 1.0
+) -> dict[str, str]:
+    """The fields of a Redis server's ``INFO section``; empty when it does not answer."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.sendall(f"AUTH {password}\r\nINFO {section}\r\n".encode())
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+                ok, _, rest = answer.partition(b"\r\n")
+                length, _, body = rest.partition(b"\r\n")
+                if length.startswith(b"$") and len(body) >= int(length[1:]):
+                    break
+    except (OSError, ValueError):
+        return {}
+    if ok != b"+OK":
+        return {}
+    lines = body.decode(errors="replace").splitlines()
+    return dict(line.split(":", 1) for line in lines if ":" in line)
+
+
 def pg_ready(pg_isready: Path, host: str, port: int) -> bool:
     """True when PostgreSQL at host:port accepts connections (``pg_isready``)."""
     return succeeds([pg_isready, "-q", "-h", host, "-p", str(port), "-t", "2"])

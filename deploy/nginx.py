@@ -22,6 +22,9 @@ from .tools import Tools
 from .topology import HOST, Topology
 
 TEMPLATE = Path(__file__).with_name("nginx") / "nginx.conf.tmpl"
+# nginx's own error pages (429 from limit_req, 413 for a body too large), served from
+# RUN_DIR/nginx/_errors/ so nginx's workers can read them wherever the checkout is.
+ERROR_PAGES = Path(__file__).with_name("nginx") / "errors"
 MIME_TYPES = Path("/etc/nginx/mime.types")
 WORKER_USER = "www-data"  # must be able to read RUN_DIR/static, media and prerendered
 PLACEHOLDER = re.compile(r"{{(\w+)}}")
@@ -79,6 +82,9 @@ def write_config(
     """Render, write and syntax-check nginx.conf; True if it changed."""
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (layout.nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+    (layout.nginx_dir / "_errors").mkdir(exist_ok=True)
+    for page in ERROR_PAGES.glob("*.html"):
+        write_if_changed(layout.nginx_dir / "_errors" / page.name, page.read_text())
     changed = write_if_changed(
         layout.nginx_conf, render_nginx_conf(layout, topology, drained=drained)
     )

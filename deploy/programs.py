@@ -30,6 +30,8 @@ from .topology import HOST, RELAY, Topology, cluster_env
 # Start order: data services, then the replica (it streams from the primary), then the
 # release phase runs, then app processes, then the load balancer in front of them.
 TIERS = ("data", "replica", "app", "edge")
+# The session Redis's memory limit (``noeviction``): about half a million carts.
+SESSIONS_MAXMEMORY = "256mb"
 
 
 @dataclass(frozen=True)
@@ -203,12 +205,21 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
     programs = [
         postgres("primary", ports.pg_primary, "data", "SHOP_PG_PORT"),
         postgres("replica", ports.pg_replica, "replica", "SHOP_PG_REPLICA_PORT"),
-        # Sessions: must never silently drop keys.
+        # Sessions and the order form's counters: must never silently drop keys. Bounded,
+        # so a flood cannot take the host's memory: once full, writes fail loudly and
+        # `status` warns from 80% on.
         redis(
             "redis",
             ports.redis,
             "SHOP_REDIS_PORT",
-            ["--appendonly", "yes", "--maxmemory-policy", "noeviction"],
+            [
+                "--appendonly",
+                "yes",
+                "--maxmemory",
+                SESSIONS_MAXMEMORY,
+                "--maxmemory-policy",
+                "noeviction",
+            ],
         ),
         # The Dramatiq broker: queued jobs are data too; its own process, so a broker
         # outage (`deploy stop redis-broker`) leaves sessions alone.

@@ -44,10 +44,8 @@ def build_release(layout: Layout, name: str, python: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     _copy_tree(layout.checkout, _source_files(layout.checkout), partial)
     # The app user cannot write bytecode beside these files: compile it once here.
-    run(
-        [python, "-m", "compileall", "-q", "-x", r"/(\.|tests/)", str(partial)],
-        what=f"compiling release {name}",
-    )
+    skipped = rf"^{re.escape(str(partial))}/(.*/)?(\.|tests/)"  # hidden files, tests
+    run([python, "-m", "compileall", "-q", "-x", skipped, str(partial)], what=f"compiling {name}")
     (partial / MARKER).write_text(f"{name}\n")
     partial.chmod(0o755)
     os.replace(partial, target)
@@ -81,6 +79,8 @@ def record_release(layout: Layout, name: str) -> list[str]:
     in_use = {linked_release(layout, link.name) for link in _links(layout)}
     kept = [n for n in history if n in in_use or n in history[-KEPT_RELEASES:]]
     write_if_changed(_history_file(layout), json.dumps(kept, indent=1) + "\n")
+    # Clusters made before releases copied the code here and changed it in place.
+    shutil.rmtree(layout.app_dir / "code", ignore_errors=True)
     for directory in layout.releases_dir.iterdir():
         if directory.is_dir() and directory.name not in kept and directory.name[0] != ".":
             shutil.rmtree(directory)

@@ -13,13 +13,16 @@ from dataclasses import asdict
 from typing import Any
 
 from .credentials import load_credentials
-from .health import http_get, pg_ready, redis_ping
+from .health import http_get, pg_ready, redis_info, redis_ping
 from .mongo import mongo_ping
 from .paths import Layout
 from .postgres import SUPERUSER, in_recovery
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import DB_NAME, DB_USER, HOST, Topology, load_topology
+
+# `status` warns when a Redis with a memory limit uses this much of it.
+MEMORY_WARN_FRACTION = 0.8
 
 
 def collect_status(
@@ -59,6 +62,7 @@ def collect_status(
             "port": port,
             **process(name),
             "healthy": redis_ping(HOST, port, password),
+            "memory": memory_figures(redis_info(HOST, port, password, "memory")),
         }
 
     clones = []
@@ -173,11 +177,17 @@ def format_table(status: dict[str, Any]) -> str:
                 "",
             )
         )
+    warnings = [
+        memory_warning(names[key], service["memory"])
+        for key, service in status["services"].items()
+        if (service.get("memory") or {}).get("near_limit")
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+    lines += warnings
     if status.get("jobs"):
         lines.append("\n" + format_jobs(status["jobs"]))
     if status.get("prerender"):
@@ -185,6 +195,29 @@ def format_table(status: dict[str, Any]) -> str:
     verdict = "all healthy" if status["healthy"] else "SOMETHING IS UNHEALTHY"
     lines.append(f"\nload balancer {status['lb']}  run dir {status['run_dir']}  -> {verdict}")
     return "\n".join(lines)
+
+
+def memory_figures(info: dict[str, str]) -> dict[str, Any] | None:
+    """A Redis server's memory from its ``INFO memory``. ``near_limit`` from
+    ``MEMORY_WARN_FRACTION`` of a limit, for a server that never evicts (``noeviction``:
+    writes fail once it is full); a cache that evicts is meant to run full."""
+    try:
+        used, limit = int(info["used_memory"]), int(info["maxmemory"])
+    except (KeyError, ValueError):
+        return None
+    policy = info.get("maxmemory_policy", "")
+    near = policy == "noeviction" and bool(limit) and used >= MEMORY_WARN_FRACTION * limit
+    return {"used_bytes": used, "max_bytes": limit or None, "policy": policy, "near_limit": near}
+
+
+def memory_warning(name: str, memory: dict[str, Any]) -> str:
+    """The line `status` prints for a Redis near its limit (noeviction: writes fail)."""
+    used, limit = memory["used_bytes"], memory["max_bytes"]
+    return (
+        f"WARNING: {name} uses {used / 2**20:.0f} MiB of its {limit / 2**20:.0f} MiB limit "
+        f"({used / limit:.0%}); it never evicts, so once full new sessions and order "
+        "submissions are refused: raise its --maxmemory (deploy/programs.py) or find the writer"
+    )
 
 
 def format_jobs(jobs: dict[str, Any]) -> str:

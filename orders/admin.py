@@ -57,18 +57,17 @@ class SpecialOrderAdmin(admin.ModelAdmin):
         queue = {"orders": special_order_queue_figures(), "jobs": job_queue_figures()}
         return super().changelist_view(request, {**(extra_context or {}), "queue": queue})
 
+    # Short labels: the actions select is as wide as its longest one (the page's CSS keeps
+    # it inside the list, templates/admin/orders/specialorder/change_list.html).
     @admin.action(
-        description=(
-            f"Bake the selected FAILED orders, and those still queued or baking "
-            f"{STUCK_MINUTES} minutes after their job was sent, again from the start"
-        )
+        description=f"Bake again from the start: FAILED, or stuck {STUCK_MINUTES}+ minutes"
     )
     def retry(self, request, queryset):
         self._each(
             request, queryset, services.special_order_retry, "queued again", "FAILED or stuck"
         )
 
-    @admin.action(description="Email the customers of the selected READY orders again")
+    @admin.action(description="Email the customers of READY orders again")
     def email_again(self, request, queryset):
         self._each(
             request, queryset, services.special_order_email_again, "will be emailed again", "READY"

@@ -7,6 +7,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from jobs.sweeps import sweep_register
+        from orders import checks  # noqa: F401  (registers the cake font's check)
 
         # A job can be lost for good (dead-lettered while the database was down): the
         # outbox relay sends the job of such an order again (``jobs.sweeps``).

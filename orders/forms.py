@@ -5,15 +5,28 @@ from django import forms
 from django.utils import timezone
 
 from catalog.models import Product
+from orders.cake_font import (
+    MAX_COMBINING_MARKS,
+    characters_missing,
+    describe_characters,
+    longest_mark_stack,
+    normalized,
+)
 from orders.models import SpecialOrder
 
 PICKUP_HORIZON_DAYS = 90
 
 
 class SpecialOrderForm(forms.Form):
-    product = forms.SlugField(
-        max_length=50,
-        help_text="The product's short name, as in its address /products/<name>/.",
+    # Every published product, by name; prefilled from ?product=<slug> (a product page's
+    # "Order with your own writing" link). Sent as the product's slug.
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(published=True).order_by("name"),
+        to_field_name="slug",
+        label="Cake",
+        empty_label="Choose a cake",
+        error_messages={"invalid_choice": "We have no product with that name."},
+        help_text="The cake we write on.",
     )
     writing = forms.CharField(
         max_length=SpecialOrder.WRITING_MAX_LENGTH,
@@ -54,18 +67,28 @@ class SpecialOrderForm(forms.Form):
         )
         return uuid5(token, ordered)
 
-    def clean_product(self) -> Product:
-        slug = self.cleaned_data["product"]
-        product = Product.objects.filter(slug=slug, published=True).first()
-        if product is None:
-            raise forms.ValidationError("We have no product with that name.", code="unknown")
-        return product
-
     def clean_writing(self) -> str:
-        writing = self.cleaned_data["writing"]
+        """Printable, drawable in the cake font (naming what is not), marks bounded."""
+        writing = normalized(self.cleaned_data["writing"])
         if any(not character.isprintable() for character in writing):
             raise forms.ValidationError(
                 "The writing can only hold printable characters.", code="unprintable"
+            )
+        missing = characters_missing(writing)
+        if missing:
+            raise forms.ValidationError(
+                f"We cannot write {describe_characters(missing)} on a cake: our icing "
+                "font has no such letter. Please leave it out or use another.",
+                code="undrawable",
+            )
+        if longest_mark_stack(writing) > MAX_COMBINING_MARKS:
+            raise forms.ValidationError(
+                f"A letter can carry at most {MAX_COMBINING_MARKS} accents.", code="marks"
+            )
+        if len(writing) > SpecialOrder.WRITING_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"Ensure this value has at most {SpecialOrder.WRITING_MAX_LENGTH} characters.",
+                code="max_length",
             )
         return writing
 

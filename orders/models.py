@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class SpecialOrder(models.Model):
@@ -66,6 +67,10 @@ class SpecialOrder(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The daily cap per email address (``services._check_email_limit``).
+            models.Index(Upper("customer_email"), "created_at", name="order_email_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product} “{self.writing}” ({self.get_status_display()})"

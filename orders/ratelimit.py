@@ -6,10 +6,10 @@ The client is the address the request came from, unless that address is one of
 sending its own ``X-Forwarded-For``: only what the trusted proxy appended counts.
 An IPv6 client is counted by its /64: one host (one home line, one VM) usually owns a
 whole /64, and would otherwise get a fresh window from each of its 2**64 addresses.
-The counters live in the cache Redis, used through ``config.redis_guard``: while it is
-down the limit is not enforced (orders beat throttling), the outage is logged once, and
-Redis is tried again only every ``CACHE_RETRY_SECONDS``, so an order never waits out a
-connect timeout of a Redis known to be down.
+The counters live in the session Redis (``REDIS_URL``), which never evicts (a counter an
+eviction dropped would reset the window) and does not depend on the cache Redis: the
+limit holds while the cache is down. While the session Redis itself is down the limit
+fails closed: ``RateLimitUnavailableError``, and the view says no order was placed.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import time
 from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
-from redis import Redis
 
-from config.redis_guard import cache_call, cache_key
+from config.redis_guard import CACHE_ERRORS, redis_client
+from orders.errors import RateLimitUnavailableError
+
+COUNTERS = "sessions"  # the cache alias of the Redis that never evicts
 
 
 def client_address(request: HttpRequest) -> str:
@@ -55,20 +58,21 @@ def client_key(address: str) -> str:
 
 def retry_after_if_limited(request: HttpRequest, *, scope: str) -> int | None:
     """Count this request against its client's window; the seconds to wait if over the
-    limit (``SPECIAL_ORDER_RATE_LIMIT`` per ``SPECIAL_ORDER_RATE_WINDOW_SECONDS``), else None."""
+    limit (``SPECIAL_ORDER_RATE_LIMIT`` per ``SPECIAL_ORDER_RATE_WINDOW_SECONDS``), else None.
+    Raises ``RateLimitUnavailableError`` when the counters cannot be reached."""
     window = settings.SPECIAL_ORDER_RATE_WINDOW_SECONDS
     now = int(time.time())
     started = now - now % window
-    key = cache_key(f"ratelimit:{scope}:{client_key(client_address(request))}:{started}")
-
-    def count(client: Redis) -> int:
-        pipe = client.pipeline()
+    key = caches[COUNTERS].make_key(
+        f"ratelimit:{scope}:{client_key(client_address(request))}:{started}"
+    )
+    try:
+        pipe = redis_client(COUNTERS).pipeline()
         pipe.incr(key)
         pipe.expire(key, window)
         counted, _ = pipe.execute()
-        return counted
-
-    counted = cache_call(count, fallback=None)
-    if counted is None or counted <= settings.SPECIAL_ORDER_RATE_LIMIT:
+    except CACHE_ERRORS as error:
+        raise RateLimitUnavailableError(f"order limit counters unavailable: {error}") from error
+    if counted <= settings.SPECIAL_ORDER_RATE_LIMIT:
         return None
     return started + window - now

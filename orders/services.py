@@ -1,21 +1,24 @@
 """Writes of special orders."""
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
-from django.db import OperationalError, transaction
+from django.conf import settings
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
+from config.databases import PRIMARY
 from jobs.models import OutboxMessage
 from jobs.outbox import outbox_enqueue
 from orders.actors import STUCK_AFTER, bake_special_order
-from orders.errors import OrderBusyError, ProductUnavailableError
+from orders.errors import OrderBusyError, OrderLimitError, ProductUnavailableError
 from orders.models import SpecialOrder
 
 Status = SpecialOrder.Status
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for FOR UPDATE NOWAIT on a locked row
+EMAIL_LOCK_CLASS = 42_002  # advisory locks (class, hash of an address): one order at a time
 
 
 @transaction.atomic
@@ -31,7 +34,9 @@ def special_order_place(
 
     The job reaches the broker right after commit, or later through the outbox relay if
     the broker is down: a placed order is never lost, only delayed. Raises
-    ``ProductUnavailableError`` when ``product`` is no longer published on the primary.
+    ``ProductUnavailableError`` when ``product`` is no longer published on the primary,
+    and ``OrderLimitError`` when ``customer_email`` has placed
+    ``SPECIAL_ORDER_EMAIL_DAILY_LIMIT`` orders in the last 24 hours.
 
     An order placed before with the same ``idempotency_key`` is returned as it is, with
     no second order or job: a shopper who could not tell whether the first try went
@@ -41,6 +46,7 @@ def special_order_place(
         placed = SpecialOrder.objects.filter(idempotency_key=idempotency_key).first()
         if placed is not None:
             return placed
+    _check_email_limit(customer_email)
     # The form found the product on a replica, which may not have replayed its deletion
     # or unpublishing yet. Checked again on the primary, and locked until this commits,
     # so it can be neither until the order holds it (concurrent orders for the same
@@ -65,6 +71,28 @@ def special_order_place(
     if created:
         order.job = _queue_job(order.pk)
     return order
+
+
+def _check_email_limit(email: str) -> None:
+    """Raise ``OrderLimitError`` if ``email`` has had its orders of the last 24 hours.
+
+    Counted in PostgreSQL, so the cap holds whichever Redis is down; an advisory lock on
+    the address, held until this transaction ends, makes concurrent orders from one
+    address count one after the other.
+    """
+    limit = settings.SPECIAL_ORDER_EMAIL_DAILY_LIMIT
+    address = email.strip().lower()
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [EMAIL_LOCK_CLASS, address]
+        )
+    since = timezone.now() - timedelta(days=1)
+    placed = SpecialOrder.objects.filter(customer_email__iexact=address, created_at__gte=since)
+    if placed.count() >= limit:
+        raise OrderLimitError(
+            f"We bake at most {limit} special orders a day for one email address, and this "
+            "one has had them: please order again tomorrow, or call the bakery."
+        )
 
 
 def special_order_retry(*, order_id: int) -> bool:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from orders import selectors, services
-from orders.errors import ProductUnavailableError
+from orders.errors import OrderLimitError, ProductUnavailableError, RateLimitUnavailableError
 from orders.forms import SpecialOrderForm
 from orders.ratelimit import retry_after_if_limited
 
@@ -25,7 +25,11 @@ NOT_CONFIRMED = (
 
 def special_order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        retry_after = retry_after_if_limited(request, scope="special-order")
+        try:
+            retry_after = retry_after_if_limited(request, scope="special-order")
+        except RateLimitUnavailableError:
+            logger.exception("order form refused: its limit cannot be checked")
+            return _not_taking_orders(request)
         if retry_after is not None:
             return _too_many_orders(request, retry_after)
         form = SpecialOrderForm(request.POST)
@@ -40,6 +44,9 @@ def special_order_new(request: HttpRequest) -> HttpResponse:
                 )
             except ProductUnavailableError as error:
                 form.add_error("product", str(error))
+            except OrderLimitError as error:
+                form.add_error("email", str(error))
+                return _form_page(request, form, status=429)
             except DatabaseError:
                 # The order and its job commit or roll back together, but an error while
                 # committing leaves it open which: the form comes back with the shopper's
@@ -68,6 +75,13 @@ def _too_many_orders(request: HttpRequest, retry_after: int) -> HttpResponse:
     }
     response = render(request, "orders/special_order_rate_limited.html", context, status=429)
     response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _not_taking_orders(request: HttpRequest) -> HttpResponse:
+    """Fail closed: without its counters the form's limit cannot hold, so nothing is taken."""
+    response = render(request, "orders/special_order_unavailable.html", status=503)
+    response["Retry-After"] = "60"
     return response
 
 

@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.read_your_writes.ReadYourWritesMiddleware",
+    "config.error_pages.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -46,6 +47,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request size limits. nginx refuses bodies over 1 MiB (20 MiB under /admin/) with a 413
+# page; Django refuses form data (files aside) over this with a 413 page
+# (config.error_pages), and keeps uploads over FILE_UPLOAD_MAX_MEMORY_SIZE on disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -268,12 +276,19 @@ OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", defau
 OUTBOX_RELAY_MAX_BACKOFF_SECONDS = env.float("OUTBOX_RELAY_MAX_BACKOFF_SECONDS", default=8.0)
 # Oven time of one special order: the worker really renders the picture, and waits this.
 SPECIAL_ORDER_BAKE_SECONDS = env.float("SPECIAL_ORDER_BAKE_SECONDS", default=1.5)
+# The font the cake's writing is drawn in: wide coverage (Debian's fonts-dejavu-core,
+# installed by `make bootstrap`); writing it cannot draw is refused by the order form.
+CAKE_FONT_PATH = env.path(
+    "CAKE_FONT_PATH", default="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+)
 # The order form: at most this many POSTs per client address per window (HTTP 429 past
 # it). The client address is taken from X-Forwarded-For only when the request comes
 # from one of these proxies (the load balancer).
 SPECIAL_ORDER_RATE_LIMIT = env.int("SPECIAL_ORDER_RATE_LIMIT", default=10)
 SPECIAL_ORDER_RATE_WINDOW_SECONDS = env.int("SPECIAL_ORDER_RATE_WINDOW_SECONDS", default=600)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# And at most this many orders per email address in any 24 hours (counted in PostgreSQL).
+SPECIAL_ORDER_EMAIL_DAILY_LIMIT = env.int("SPECIAL_ORDER_EMAIL_DAILY_LIMIT", default=5)
 # Email: SMTP unless set otherwise; the local cluster writes files to RUN_DIR/mail.
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / ".run" / "mail"))

@@ -57,6 +57,24 @@ def new_session(*, keep_alive: bool = False) -> requests.Session:
     return session
 
 
+class _FromAddress(requests.adapters.HTTPAdapter):
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """A client sending from loopback ``address`` (e.g. 127.0.0.5): to nginx another
+    client than this host's 127.0.0.1, which its request limits leave alone."""
+    session = new_session()
+    session.mount("http://", _FromAddress(address))
+    return session
+
+
 @dataclass
 class LoadResult:
     """What a load loop saw: every request counted, every failure described."""

@@ -66,6 +66,15 @@ def _empty_test_broker_namespace() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_order_limits() -> None:
+    """Each test starts with no order-form counters of the test run (they live in the
+    session Redis, which outlives a test: ``orders.ratelimit``)."""
+    from django.core.cache import caches
+
+    caches["sessions"].delete_pattern("ratelimit:*")
+
+
+@pytest.fixture(autouse=True)
 def _no_oven_time(settings):
     settings.SPECIAL_ORDER_BAKE_SECONDS = 0  # speed only: the same steps run
 
@@ -158,7 +167,8 @@ def order_form(slug: str, writing: str) -> dict[str, str]:
         "product": slug,
         "writing": writing,
         "pickup_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
-        "email": "customer@example.com",
+        # An address of its own: the cluster caps orders per address per day.
+        "email": f"customer+{secrets.token_hex(6)}@example.com",
     }
 
 

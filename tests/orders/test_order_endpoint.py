@@ -181,25 +181,37 @@ def test_form_page_views_are_not_limited(client, product, limit_of_three):
         assert client.get(NEW, REMOTE_ADDR="203.0.113.9").status_code == 200
 
 
-def test_orders_are_taken_unlimited_while_the_counter_store_is_down_with_one_warning(
-    client, product, settings, limit_of_three, caplog
-):
+def _redis_unreachable(settings, alias: str) -> None:
     settings.CACHES = settings.CACHES | {
-        "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}
+        alias: settings.CACHES[alias] | {"LOCATION": "redis://127.0.0.1:1/0"}
     }
 
-    with caplog.at_level(logging.WARNING):
-        statuses = [
-            client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.10")
-            for _ in range(5)
-        ]
 
-    assert [r.status_code for r in statuses] == [302] * 5  # orders beat throttling
-    assert SpecialOrder.objects.count() == 5
-    # One failed try, then the store is left alone for CACHE_RETRY_SECONDS.
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, warnings
-    assert "Redis cache unavailable" in warnings[0]
+def test_the_limit_holds_while_the_cache_redis_is_down(client, product, settings, limit_of_three):
+    _redis_unreachable(settings, "default")
+
+    statuses = [
+        client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.10").status_code
+        for _ in range(5)
+    ]
+
+    assert statuses == [302, 302, 302, 429, 429]
+    assert SpecialOrder.objects.count() == 3
+
+
+def test_without_its_counters_the_form_takes_no_order_and_says_so(
+    client, product, settings, limit_of_three, caplog
+):
+    _redis_unreachable(settings, "sessions")
+
+    with caplog.at_level(logging.ERROR):
+        response = client.post(NEW, order_form(product.slug, "Hi"), REMOTE_ADDR="203.0.113.11")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "your order was <strong>not</strong> placed" in response.text
+    assert not SpecialOrder.objects.exists()
+    assert "its limit cannot be checked" in caplog.text
 
 
 def _address(remote: str, forwarded: str | None = None) -> str:
@@ -237,3 +249,19 @@ def test_addresses_of_one_ipv6_64_share_one_window(client, product, limit_of_thr
 
     assert same_64.status_code == 429
     assert next_64.status_code == 302
+
+
+def test_an_email_address_gets_at_most_its_daily_orders_whatever_the_client(client, product):
+    limit = 5  # SPECIAL_ORDER_EMAIL_DAILY_LIMIT (default)
+    form = order_form(product.slug, "Hi") | {"email": "ana@example.com"}
+    for n in range(limit):
+        address = f"198.51.100.{n}"  # a fresh client each time: only the address repeats
+        assert client.post(NEW, form, REMOTE_ADDR=address).status_code == 302
+
+    response = client.post(NEW, form | {"email": "ANA@example.com"}, REMOTE_ADDR="198.51.100.99")
+
+    assert response.status_code == 429
+    assert f"We bake at most {limit} special orders a day for one email address" in response.text
+    assert SpecialOrder.objects.count() == limit
+    other = client.post(NEW, form | {"email": "bo@example.com"}, REMOTE_ADDR="198.51.100.99")
+    assert other.status_code == 302

@@ -128,3 +128,20 @@ def test_the_load_balancer_passes_the_client_address_to_the_rate_limit(lb_url, p
     assert [post(client) for _ in range(limit)] == [400] * limit
     assert post(client) == 429
     assert post(other) == 400  # another client is not limited
+
+
+def test_with_the_cache_redis_stopped_the_11th_order_from_one_address_is_still_refused(
+    lb_url, product_slug
+):
+    limit = 10  # SPECIAL_ORDER_RATE_LIMIT of the cluster (default)
+    client = fake_client_address()
+
+    with stopped("redis-cache"):
+        answers = [
+            place_order(lb_url, product_slug, f"Cache down {n}", client=client)
+            for n in range(limit + 1)
+        ]
+
+    assert [answer.status_code for answer in answers] == [302] * limit + [429]
+    assert "Too many orders from your address" in answers[-1].text
+    wait_until_ready(lb_url, [placed_uuid(answer) for answer in answers[:limit]], timeout=90)
