@@ -2,17 +2,22 @@
 look (``templates/4xx.html``), never an empty body or a stack trace.
 
 Django renders ``404.html``, ``403.html``, ``403_csrf.html``, ``400.html`` and
-``500.html`` itself; this module adds the two it has no page for: a request body over
-Django's limits (``DATA_UPLOAD_MAX_*``) is a 413, not a 400, and a wrong method's 405,
-which Django sends empty, gets a page.
+``500.html`` itself; this module adds the ones it has no page for: a request body over
+Django's limits (``DATA_UPLOAD_MAX_*``) is a 413, not a 400; a wrong method's 405, which
+Django sends empty, gets a page; and a Redis that refused the request (down, or the
+session store full) is a 503 "try again", not a 500.
 """
 
+import sys
 from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views import defaults
+
+from config.redis_guard import CACHE_ERRORS
 
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
@@ -22,6 +27,17 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, TOO_LARGE):
         return render(request, "413.html", status=413)
     return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: 503 when a Redis failed the request (e.g. the session store, full,
+    refused to save a cart), else Django's 500 page. Like Django's, it renders without the
+    request: its context would read the session that may be what failed."""
+    if isinstance(sys.exception(), CACHE_ERRORS):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return defaults.server_error(request)
 
 
 class MethodNotAllowedPageMiddleware:

@@ -9,3 +9,4 @@ urlpatterns = [
 ]
 
 handler400 = "config.error_pages.bad_request"
+handler500 = "config.error_pages.server_error"

@@ -23,7 +23,7 @@ from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
 from .releases import link_program, linked_release, record_release
 from .rollout import roll_clone, verify_identical
-from .runtime import app_runtime, give_to_app_user, install_release
+from .runtime import app_runtime, give_to_app_user, install_release, prune_venvs
 from .supervisord import STOPPED_STATES, Supervisor
 from .tools import Tools
 from .topology import (
@@ -147,7 +147,9 @@ def up(
     by_tier = {tier: [p for p in programs if p.tier == tier] for tier in TIERS}
     _route_only_to_running_clones(layout, topology, tools, supervisor)
     write_program_files(programs, layout)
-    _added, changed, _removed = supervisor.apply_program_files()
+    _added, changed, removed = supervisor.apply_program_files()
+    for name in removed:  # stopped by now (scaled down): its release may be pruned
+        layout.running_code(name).unlink(missing_ok=True)
     for program in by_tier["data"] + by_tier["replica"]:
         if program.name in changed:
             supervisor.replace(program.name)
@@ -182,7 +184,7 @@ def up(
     else:
         _start_and_wait(supervisor, layout, by_tier["edge"])
     verify_identical(topology)
-    record_release(layout, topology.release)
+    prune_venvs(layout, record_release(layout, topology.release))
     print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
     return topology
 
@@ -195,7 +197,7 @@ def _prepare_mongo(
     give_to_app_user(layout.mongo_dir, mode=0o700)
     info = supervisor.processes().get("mongo")
     if info is None or info.state in STOPPED_STATES:
-        runtime = app_runtime(layout)
+        runtime = app_runtime(layout, topology.release)
         if ensure_mongo_user(layout, runtime, topology.ports.mongo, password):
             print("  mongo: the app's user created", flush=True)
 
@@ -328,8 +330,8 @@ def set_replica_delay(layout: Layout, seconds: float) -> None:
 def manage(layout: Layout, arguments: list[str]) -> int:
     """Run ``manage.py <arguments>`` against the running cluster as a clone would run it,
     so files it writes (e.g. the demo pictures) belong to the app user."""
-    runtime = app_runtime(layout)
     topology = load_topology(layout)
+    runtime = app_runtime(layout, topology.release)
     env = {**os.environ, **app_env(topology, layout, "manage")}
     code = layout.release_dir(topology.release)
     command = [*runtime.manage(code), *arguments]

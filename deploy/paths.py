@@ -252,8 +252,12 @@ class Layout:
 
     @property
     def app_dir(self) -> Path:
-        """As root: the venv that the app user runs."""
+        """As root: what the app user runs besides the releases (their venvs)."""
         return self.run_dir / "app"
+
+    @property
+    def venvs_dir(self) -> Path:
+        return self.app_dir / "venvs"
 
     @property
     def releases_dir(self) -> Path:

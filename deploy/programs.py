@@ -96,7 +96,7 @@ WORKER_STARTSECS = 8
 
 def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
     """The Dramatiq workers and the outbox relay, with the clones' environment."""
-    runtime = app_runtime(layout)
+    runtime = app_runtime(layout, topology.release)
 
     def manage(name: str) -> list[str]:
         return runtime.manage(layout.running_code(name))
@@ -143,7 +143,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
     ports = topology.ports
     pg_user = POSTGRES_USER if AS_ROOT else None
     pg_isready = tools.pg("pg_isready")
-    runtime = app_runtime(layout)
+    runtime = app_runtime(layout, topology.release)
     credentials = load_credentials(layout)
 
     def postgres(node: str, port: int, tier: str, variable: str) -> Program:
@@ -307,7 +307,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
 
 def mongo_program(topology: Topology, layout: Layout) -> Program:
     """The read model's local server (`up --mongo`): as the app user, loopback only."""
-    runtime = app_runtime(layout)
+    runtime = app_runtime(layout, topology.release)
     port = topology.ports.mongo
     return Program(
         name="mongo",

@@ -43,7 +43,7 @@ def run_release_phase(layout: Layout, name: str, env: Mapping[str, str]) -> None
     """``manage.py check`` (cluster-mode checks refuse local state), ``migrate``, then
     ``collectstatic`` of release ``name``, as the app tier runs them (its user and env);
     raises on failure."""
-    runtime = app_runtime(layout)
+    runtime = app_runtime(layout, name)
     code = layout.release_dir(name)
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     commands = (

@@ -79,8 +79,6 @@ def record_release(layout: Layout, name: str) -> list[str]:
     in_use = {linked_release(layout, link.name) for link in _links(layout)}
     kept = [n for n in history if n in in_use or n in history[-KEPT_RELEASES:]]
     write_if_changed(_history_file(layout), json.dumps(kept, indent=1) + "\n")
-    # Clusters made before releases copied the code here and changed it in place.
-    shutil.rmtree(layout.app_dir / "code", ignore_errors=True)
     for directory in layout.releases_dir.iterdir():
         if directory.is_dir() and directory.name not in kept and directory.name[0] != ".":
             shutil.rmtree(directory)

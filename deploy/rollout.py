@@ -22,7 +22,7 @@ from .paths import Layout
 from .programs import Program, app_env, cluster_programs, write_program_files
 from .release import default_release_name, run_release_phase
 from .releases import link_program, linked_release, previous_release, record_release
-from .runtime import install_release
+from .runtime import install_release, prune_venvs
 from .supervisord import Supervisor
 from .tools import Tools
 from .topology import Topology, load_topology, save_topology
@@ -200,7 +200,7 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
                 )
             ) from exc
     fingerprint = verify_identical(topology)
-    record_release(layout, topology.release)
+    prune_venvs(layout, record_release(layout, topology.release))
     print(
         f"all {topology.clones} clones on {topology.release} (settings {fingerprint})", flush=True
     )

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigurationError
-from .files import write_if_changed
 from .paths import Layout, is_world_traversable
 from .proc import AS_ROOT, run
 from .releases import build_release, walk
@@ -45,10 +44,11 @@ class Runtime:
         return [str(self.python), str(code / "manage.py")]
 
 
-def app_runtime(layout: Layout, *, as_root: bool = AS_ROOT) -> Runtime:
+def app_runtime(layout: Layout, release: str, *, as_root: bool = AS_ROOT) -> Runtime:
+    """How the app tier runs ``release``: as root with the venv of its requirements."""
     if not as_root:
         return Runtime(venv_bin=layout.venv_bin, user=None)
-    return Runtime(venv_bin=layout.app_dir / "venv" / "bin", user=APP_USER)
+    return Runtime(venv_bin=layout.venvs_dir / _venv_key(layout, release) / "bin", user=APP_USER)
 
 
 def require_app_user() -> pwd.struct_passwd:
@@ -82,36 +82,63 @@ def give_to_app_user(path: Path, *, mode: int, group: str | None = None) -> None
 
 
 def install_release(layout: Layout, name: str) -> Path:
-    """The app tier's venv (as root) and release ``name``'s immutable copy of the code."""
-    runtime = app_runtime(layout)
+    """Release ``name``'s immutable copy of the code and, as root, the venv it runs with."""
+    python = _shared_interpreter() if AS_ROOT else layout.venv_bin / "python"
+    release = build_release(layout, name, python)
     if AS_ROOT:
         require_app_user()
-        layout.app_dir.mkdir(mode=0o755, exist_ok=True)
-        _ensure_venv(layout, runtime)
-    return build_release(layout, name, runtime.python)
+        _ensure_venv(layout, name)
+    return release
 
 
-def _ensure_venv(layout: Layout, runtime: Runtime) -> None:
-    """A venv for the app user, remade when the requirements or the interpreter change."""
-    interpreter = _shared_interpreter()
-    # The app's requirements, and the local-only servers run from the same venv (SecantusDB).
-    files = [layout.checkout / name for name in ("requirements.txt", "requirements-local.txt")]
-    stamp = hashlib.sha256(
-        b"".join(f.read_bytes() for f in files) + str(interpreter).encode()
-    ).hexdigest()
-    venv = runtime.venv_bin.parent
-    stamp_file = venv / ".scaleshop-requirements"
-    if stamp_file.exists() and stamp_file.read_text() == stamp:
+# The app's requirements, and the local-only servers' (SecantusDB) that run from its venv.
+REQUIREMENTS = ("requirements.txt", "requirements-local.txt")
+
+
+def _venv_key(layout: Layout, release: str) -> str:
+    """Names a venv by what is installed in it: the release's requirements (the
+    checkout's before it is built) and the interpreter. Releases that agree share one."""
+    code = layout.release_dir(release)
+    if not code.is_dir():
+        code = layout.checkout
+    digest = hashlib.sha256(str(_shared_interpreter()).encode())
+    for name in REQUIREMENTS:
+        digest.update((code / name).read_bytes() if (code / name).exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+def _ensure_venv(layout: Layout, release: str) -> None:
+    """Release's venv in ``RUN_DIR/app/venvs/<key>``, made once; the programs of other
+    releases keep theirs until pruned (a venv is never changed under a running process)."""
+    venv = app_runtime(layout, release).venv_bin.parent
+    done = venv / ".complete"
+    if done.exists():
         return
+    interpreter = _shared_interpreter()
+    files = [layout.release_dir(release) / name for name in REQUIREMENTS]
     print(f"  making the app tier's venv ({venv}, {interpreter})", flush=True)
-    shutil.rmtree(venv, ignore_errors=True)
+    layout.venvs_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    shutil.rmtree(venv, ignore_errors=True)  # a half-made one
     run([interpreter, "-m", "venv", venv], what=f"{interpreter} -m venv")
     run(
         [venv / "bin" / "pip", "install", "-q", *(arg for f in files for arg in ("-r", f))],
         what="pip install -r requirements.txt -r requirements-local.txt (app tier)",
         timeout=900,
     )
-    write_if_changed(stamp_file, stamp)
+    done.touch()
+
+
+def prune_venvs(layout: Layout, releases: list[str]) -> None:
+    """Delete the venvs that none of ``releases`` (those kept for rollback) runs with."""
+    if not AS_ROOT or not layout.venvs_dir.is_dir():
+        return
+    needed = {_venv_key(layout, release) for release in releases}
+    for venv in layout.venvs_dir.iterdir():
+        if venv.name not in needed:
+            shutil.rmtree(venv, ignore_errors=True)
+    # Clusters made before releases had one venv, changed in place, and a copy of the code.
+    for old in ("venv", "code"):
+        shutil.rmtree(layout.app_dir / old, ignore_errors=True)
 
 
 def _shared_interpreter() -> Path:

@@ -200,10 +200,10 @@ def test_program_files_with_passwords_are_readable_by_their_owner_only(
 def test_as_root_the_app_tier_runs_as_its_own_user_with_a_venv_in_run_dir(
     layout: Layout,
 ) -> None:
-    as_root = app_runtime(layout, as_root=True)
+    as_root = app_runtime(layout, "r1", as_root=True)
     assert as_root.user == APP_USER
     assert as_root.python.is_relative_to(layout.run_dir)
-    assert app_runtime(layout, as_root=False) == Runtime(venv_bin=layout.venv_bin, user=None)
+    assert app_runtime(layout, "r1", as_root=False) == Runtime(venv_bin=layout.venv_bin, user=None)
 
 
 def test_every_app_program_runs_the_code_its_link_points_at(tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
     port = _free_port()
     # As the cluster's app tier: its user (as root), code and venv, so the pictures it
     # bakes into the shared media are the app user's like every other.
-    runtime = app_runtime(layout)
-    code = layout.release_dir(load_topology(layout).release)
+    release = load_topology(layout).release
+    runtime = app_runtime(layout, release)
+    code = layout.release_dir(release)
     as_app_user = ["/usr/sbin/runuser", "-u", runtime.user, "--"] if runtime.user else []
     python = [*as_app_user, *runtime.manage(code)]
     commands = {
