@@ -96,6 +96,17 @@ test: bootstrap-test  ## Start the services the tests need, then run every test,
 	$(VENV)/bin/pytest --cov
 	@$(MAKE) --no-print-directory lint check-deploy
 
+.PHONY: hosts-test
+hosts-test: bootstrap  ## As root: Ansible deploys to network-namespace hosts, checked from outside, then torn down.
+	@# sshd for the hosts, wrk for the load during the rollout (deploy/hosts).
+	@$(INSTALL_PACKAGES) openssh-server wrk
+	@$(MAKE) --no-print-directory $(VENV)/.hosts-installed
+	$(PY) -m deploy.hosts test
+
+$(VENV)/.hosts-installed: requirements-hosts.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q -r requirements-hosts.txt
+	touch $@
+
 .PHONY: lint
 lint: $(VENV)/.installed  ## ruff lint and format check, mypy with django-stubs.
 	$(VENV)/bin/ruff check .

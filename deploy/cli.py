@@ -10,9 +10,11 @@ import time
 
 from . import cluster, rollout
 from .errors import DeployError
+from .handover import hand_over
 from .lock import exclusive
 from .paths import Layout, prepare_run_dir
 from .status import collect_status, format_table, summary
+from .supervisord import Supervisor
 from .tools import Tools
 from .topology import ignored_port_variables, load_topology
 
@@ -72,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "replica-delay", help="set the running replica's apply delay (lag tests)"
     )
     delay.add_argument("seconds", type=float)
+    handover = commands.add_parser(
+        "hand-over",
+        help="replace a running clone's gunicorn workers by ones loaded from its link's "
+        "release (deploy/ansible's rollout runs it on each app host)",
+    )
+    handover.add_argument("name", help="e.g. clone-2")
     restart = commands.add_parser("restart-clone", help="drain and restart one clone")
     restart.add_argument("name", help="e.g. clone-2")
     for verb in ("stop", "start"):
@@ -81,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that change the cluster: one at a time (deploy/lock.py).
-MUTATING = {"up", "down", "rollout", "replica-delay", "restart-clone", "stop", "start"}
+MUTATING = {"up", "down", "rollout", "replica-delay", "restart-clone", "hand-over", "stop", "start"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +143,8 @@ def _run(args: argparse.Namespace, layout: Layout) -> int:
         rollout.rollback(layout)
     elif args.command == "replica-delay":
         cluster.set_replica_delay(layout, args.seconds)
+    elif args.command == "hand-over":
+        hand_over(Supervisor(layout), args.name, log=layout.logs / f"{args.name}.log", timeout=120)
     elif args.command == "restart-clone":
         rollout.restart_clone(layout, args.name)
     elif args.command == "stop":

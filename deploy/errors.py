@@ -27,3 +27,7 @@ class RolloutError(DeployError):
 
 class LockedError(DeployError):
     """Another deploy command held the cluster's lock for longer than the bounded wait."""
+
+
+class CheckFailedError(DeployError):
+    """A check of deployed hosts (`make hosts-test`) saw them misbehave."""
