@@ -54,7 +54,7 @@ from config.lsn import Lsn
 from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
 from config.redis_scripts import redis_script
-from config.stats import stats_key
+from config.stats import cache_count
 
 STAT = "product_page"
 PRODUCT_TABLE = Product._meta.db_table
@@ -112,7 +112,7 @@ def product_page_cached(*, slug: str) -> ProductPage:
 def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
     """The product page and, if ``rendering`` names one, its rendering stored beside it.
 
-    A warm hit is one Redis round trip, the hit counted inside it. ``Http404`` for a
+    A warm hit is one Redis round trip (the hit is counted in-process). ``Http404`` for a
     slug no product could have, before Redis is asked, and for a missing product.
     """
     if not slug_fits(model=Product, slug=slug):
@@ -181,19 +181,17 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
 
 
 def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPage | None:
-    keys = [_slug_key(slug), stats_key("cache"), table_generation_key(PRODUCT_TABLE)]
-    args = [
-        _pages_prefix(),
-        _version_field(),
-        _rendering_field(rendering) if rendering else "",
-        f"{STAT}.hit" if count else "",
-        f"{STAT}.not_found_hit" if count else "",
-    ]
+    keys = [_slug_key(slug), table_generation_key(PRODUCT_TABLE)]
+    args = [_pages_prefix(), _version_field(), _rendering_field(rendering) if rendering else ""]
     found = redis_script(client, _READ)(keys=keys, args=args)
     if found is None:
         return None
     if found == [b"missing"]:
+        if count:
+            cache_count(f"{STAT}.not_found_hit")
         raise Http404(f"No product {slug!r}.")
+    if count:
+        cache_count(f"{STAT}.hit")
     stored, stored_rendering = found
     page = entry_loads(stored, stat=STAT)
     # The slug key outlives a rename: the product's page now lives under another slug.

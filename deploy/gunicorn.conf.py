@@ -25,3 +25,18 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 # host would share; supervisor/systemd manage the clones, so it is off unless asked for.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def on_starting(server) -> None:
+    """Prometheus: the clone starts with no counter files of its earlier workers."""
+    from config.stats import multiprocess_dir_empty
+
+    multiprocess_dir_empty()
+
+
+def child_exit(server, worker) -> None:
+    """Prometheus: a worker gone no longer counts in live gauges (its counters stay)."""
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -123,6 +123,8 @@ def collect_status(
         "services": services,
         "jobs": jobs,
         "prerender": prerender_section(clone_answers),
+        # Prometheus scrape addresses (text format), reachable from this host only.
+        "metrics": topology.metrics_urls,
     }
 
 

@@ -23,7 +23,7 @@ def test_warm_hit_is_one_redis_round_trip_and_no_sql(client, product, django_ass
     ):
         assert current_price(client, product) == "12.50 EUR"
     assert len(sent) == 1, sent
-    assert cache_stat("product_page.hit") == hits + 1  # counted inside that round trip
+    assert cache_stat("product_page.hit") == hits + 1  # counted in-process
 
 
 def test_cached_html_is_the_page_as_rendered(client, product):
