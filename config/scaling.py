@@ -48,7 +48,10 @@ def clone_healthz(url: str) -> CloneAnswer:
             body = {}
         return CloneAnswer(url, error.code, body, f"HTTP {error.code}")
     except (OSError, ValueError) as error:
-        return CloneAnswer(url, error=type(error).__name__)
+        cause = getattr(error, "reason", error)  # urllib's URLError wraps the socket's error
+        return CloneAnswer(
+            url, error=type(cause if isinstance(cause, Exception) else error).__name__
+        )
 
 
 def _added(counts: list[dict[str, int]]) -> dict[str, int]:

@@ -266,10 +266,15 @@ else:
 _broker_options["url"] = (
     DRAMATIQ_BROKER_URL if "?" in DRAMATIQ_BROKER_URL else f"{DRAMATIQ_BROKER_URL}?{_timeouts}"
 )
+# A worker's metrics: Dramatiq's Prometheus middleware serves them on this port, from
+# the directory its processes share. Set on worker programs only (it reads its own
+# variables: dramatiq_prom_host, dramatiq_prom_port, dramatiq_prom_db).
+WORKER_METRICS_PORT = env.int("dramatiq_prom_port", default=0)
 DRAMATIQ_BROKER = {
     "BROKER": _broker,
     "OPTIONS": _broker_options,
     "MIDDLEWARE": [
+        *(["dramatiq.middleware.prometheus.Prometheus"] if WORKER_METRICS_PORT else []),
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
         "dramatiq.middleware.Callbacks",
@@ -280,12 +285,6 @@ DRAMATIQ_BROKER = {
         "jobs.middleware.CarryRequestId",
     ],
 }
-# A worker's metrics: Dramatiq's Prometheus middleware serves them on this port, from
-# the directory its processes share. Set on worker programs only (it reads its own
-# variables: dramatiq_prom_host, dramatiq_prom_port, dramatiq_prom_db).
-WORKER_METRICS_PORT = env.int("dramatiq_prom_port", default=0)
-if WORKER_METRICS_PORT:
-    DRAMATIQ_BROKER["MIDDLEWARE"].insert(0, "dramatiq.middleware.prometheus.Prometheus")
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 DRAMATIQ_IGNORED_MODULES = ["django_dramatiq.tasks"]  # its task log is not used
 # The outbox relay looks for unsent jobs this often, and waits at most this long between
