@@ -120,3 +120,20 @@ def _not_less(after: dict, before: dict) -> bool:
         elif after.get(key, 0) < value:
             return False
     return True
+
+
+def test_worker_metrics_ports_sit_above_the_clones_and_the_counts_are_bounded():
+    from deploy.errors import ConfigurationError
+    from deploy.topology import Ports, Topology
+
+    topology = Topology(ports=Ports(clone_base=8201), clones=3, workers=2)
+    assert topology.metrics_urls == {
+        "clone-1": "http://127.0.0.1:8201/metrics",
+        "clone-2": "http://127.0.0.1:8202/metrics",
+        "clone-3": "http://127.0.0.1:8203/metrics",
+        "worker-1": "http://127.0.0.1:8251/metrics",
+        "worker-2": "http://127.0.0.1:8252/metrics",
+    }
+    # More than 50 clones would reach worker-1's metrics port.
+    with pytest.raises(ConfigurationError, match="between 1 and 50"):
+        topology.with_overrides(clones=51, release=None, replica_delay=None)
