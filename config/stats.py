@@ -1,6 +1,6 @@
 """This process's counters, as Prometheus metrics: one source for ``/metrics`` and ``/healthz``.
 
-``shop_db_reads_total{alias, reason}``: where a request's or job's reads went and why
+``shop_db_reads_total{alias, reason}``: where a request's reads went and why
 (``replica``; or the primary because ``sticky`` (replica behind the reader's own write),
 ``wrote``, ``replica-down``, ``pinned`` (admin), ``no-replica``).
 ``shop_cache_events_total{entry, event}``: hits, misses, rebuilds, wait timeouts and
@@ -23,7 +23,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 DB_READS = Counter(
     "shop_db_reads",
-    "Reads of requests and jobs, by database alias and why they went there.",
+    "Reads of requests, by database alias and why they went there.",
     ["alias", "reason"],
 )
 CACHE_EVENTS = Counter(
