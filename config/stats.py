@@ -13,9 +13,10 @@ does not reset them. Each clone counts its own; the admin's Scaling page adds th
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Metric
@@ -65,9 +66,18 @@ def collected() -> Iterator[Metric]:
     yield from registry.collect()
 
 
+def _counters() -> Iterable[Metric]:
+    """Counters only: ``/healthz`` shows no more, and a clone's histograms cost far more to
+    merge (one file per gunicorn worker and metric type)."""
+    directory = multiprocess_dir()
+    if directory is None:
+        return [metric for metric in REGISTRY.collect() if metric.type == "counter"]
+    return MultiProcessCollector.merge(glob.glob(os.path.join(directory, "counter_*.db")))
+
+
 def _totals(counter: Counter) -> Iterator[tuple[dict[str, str], int]]:
     name = f"{counter._name}_total"
-    for metric in collected():
+    for metric in _counters():
         for sample in metric.samples:
             if sample.name == name:
                 yield sample.labels, int(sample.value)
