@@ -16,7 +16,7 @@ import pickle
 from typing import Any
 
 from config.errors import describe
-from config.stats import stat_count
+from config.stats import cache_count
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def entry_loads(data: bytes, *, stat: str) -> Any | None:
     try:
         return pickle.loads(data)  # noqa: S301  (our own Redis, our own objects)
     except Exception as error:  # noqa: BLE001  (unpickling can raise almost any error)
-        stat_count("cache", f"{stat}.unreadable")
+        cache_count(f"{stat}.unreadable")
         if stat not in _reported:
             _reported.add(stat)
             logger.warning(

@@ -34,11 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.http import Http404
@@ -56,7 +55,7 @@ from config.lsn import Lsn
 from config.read_routing import RoutingScope, reading_after, routing_scope
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
 from config.redis_scripts import redis_script, redis_script_pipelined
-from config.stats import stat_count, stats_key
+from config.stats import cache_count
 
 STAT = "product_page"
 PRODUCT_TABLE = Product._meta.db_table
@@ -114,7 +113,7 @@ def product_page_cached(*, slug: str) -> ProductPage:
 def product_page_entry(*, slug: str, rendering: str = "") -> CachedPage:
     """The product page and, if ``rendering`` names one, its rendering stored beside it.
 
-    A warm hit is two Redis round trips, the hit counted in the second. ``Http404`` for a
+    A warm hit is two Redis round trips (the hit is counted in-process). ``Http404`` for a
     slug no product could have, before Redis is asked, and for a missing product.
     """
     if not slug_fits(model=Product, slug=slug):
@@ -183,46 +182,29 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
 
 def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPage | None:
     """The slug's key names the product (or says there is none), then the product's hash
-    gives the page and its rendering: two keys of two slots, so two round trips."""
+    gives the page and its rendering: two keys of two slots, so two round trips. A hit is
+    counted in-process (``config.stats``)."""
     product = cast(bytes | None, client.get(_slug_key(slug)))
     if product is None:
         return None
     if product.startswith(b"missing:"):
-        counter = f"{STAT}.not_found_hit" if count else ""
-        generation = _read_counting(
-            client, counter, lambda pipe: pipe.get(table_generation_key(PRODUCT_TABLE))
-        )
         # Valid until the next write to the products table moves its generation.
-        if generation != product.removeprefix(b"missing:"):
-            _uncount(counter)
+        if client.get(table_generation_key(PRODUCT_TABLE)) != product.removeprefix(b"missing:"):
             return None
+        if count:
+            cache_count(f"{STAT}.not_found_hit")
         raise Http404(f"No product {slug!r}.")
-    counter = f"{STAT}.hit" if count else ""
     fields = [_version_field(), _rendering_field(rendering) if rendering else ""]
-    stored, stored_rendering = _read_counting(
-        client, counter, lambda pipe: pipe.hmget(_pages_key(int(product)), fields)
+    stored, stored_rendering = cast(
+        list[bytes | None], client.hmget(_pages_key(int(product)), fields)
     )
     page = None if stored is None else entry_loads(stored, stat=STAT)
     # The slug key outlives a rename: the product's page now lives under another slug.
     if page is None or page.slug != slug:
-        _uncount(counter)
         return None
+    if count:
+        cache_count(f"{STAT}.hit")
     return CachedPage(page=page, rendering=stored_rendering, stored=stored)
-
-
-def _read_counting(client: Redis, counter: str, read: Callable[[Any], object]) -> Any:
-    """``read(pipeline)``'s answer, with ``counter`` counted in the same round trip before
-    it is known to be a hit: ``_uncount`` takes it back when it is not."""
-    with client.pipeline(transaction=False) as pipe:
-        read(pipe)
-        if counter:
-            pipe.hincrby(stats_key("cache"), counter, 1)
-        return pipe.execute()[0]
-
-
-def _uncount(counter: str) -> None:
-    if counter:
-        stat_count("cache", counter, -1)
 
 
 def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:

@@ -32,7 +32,7 @@ from redis import Redis
 
 from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key
 from config.redis_scripts import redis_script
-from config.stats import stat_count
+from config.stats import cache_count
 
 T = TypeVar("T")
 
@@ -59,14 +59,14 @@ def read_or_rebuild_once(
     ``assemble()`` only assembles (for a waiter that gave up waiting). All three must
     read fresh enough data by themselves. Redis errors propagate, for the caller's
     fallback; ``Http404`` from a rebuild reaches its waiters too. ``first_read()``, if
-    given, is the first look, and counts its own hit (with its own read).
+    given, is the first look, and counts its own hit.
     """
     value = read() if first_read is None else first_read()
     if value is not None:
         if first_read is None:
-            stat_count("cache", f"{stat}.hit")
+            cache_count(f"{stat}.hit")
         return value
-    stat_count("cache", f"{stat}.miss")
+    cache_count(f"{stat}.miss")
     lock_key = cache_key(f"rebuild-lock:{key}")
     not_found_key = cache_key(f"rebuild-not-found:{key}")
     deadline = time.monotonic() + settings.CACHE_REBUILD_WAIT_SECONDS
@@ -77,7 +77,7 @@ def read_or_rebuild_once(
         awaited = client.get(lock_key)  # the rebuild we wait for: only its "not found" counts
         while awaited is not None:
             if time.monotonic() >= deadline:
-                stat_count("cache", f"{stat}.wait_timeout")
+                cache_count(f"{stat}.wait_timeout")
                 return assemble()
             time.sleep(WAIT_STEP)
             value = read()
@@ -117,7 +117,7 @@ def _rebuild_holding(
         raise
     finally:
         _release(client, lock_key, token)
-    stat_count("cache", f"{stat}.rebuild")
+    cache_count(f"{stat}.rebuild")
     return value
 
 

@@ -27,6 +27,7 @@ SECRET_SUFFIXES = (
     "TOKEN",
     "API_KEY",
     "PRIVATE_KEY",
+    "DSN",
 )
 
 

@@ -28,7 +28,7 @@ from config.errors import describe
 from config.fingerprint import settings_fingerprint
 from config.redis_guard import redis_client
 from config.replica_health import replica_probe
-from config.stats import stat_counts
+from config.stats import cache_counts, db_read_counts
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "release_dir": str(settings.BASE_DIR),
         "settings_fingerprint": settings_fingerprint(),
         "checks": checks,
-        "db_reads": stat_counts("db_reads"),
-        "cache_stats": stat_counts("cache"),
+        # This clone's counters (config.stats): a flushed cache Redis does not reset them.
+        "db_reads": db_read_counts(),
+        "cache_stats": cache_counts(),
     }
     body |= _sections(database_ok=bool(checks["database"]["ok"]))
     return JsonResponse(body, status=200 if healthy else 503)

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from config.health import healthz
+from config.metrics import METRICS_PATH, metrics
 
 HEALTHZ_PATH = "/healthz"
+INTERNAL = {HEALTHZ_PATH: healthz, METRICS_PATH: metrics}
 
 
 class CloneHeaderMiddleware:
@@ -28,7 +30,8 @@ class CloneHeaderMiddleware:
 
 
 class HealthCheckMiddleware:
-    """Answer ``/healthz`` before any other middleware sees the request.
+    """Answer ``/healthz`` (and ``/metrics``, for the same reasons) before any other
+    middleware sees the request.
 
     The only way to ``/healthz`` (it has no URL pattern). The load balancer and
     ``deploy`` ask each clone at its own address (``http://10.0.0.5:8001/healthz``): a
@@ -44,6 +47,7 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info == HEALTHZ_PATH:
-            return healthz(request)
+        internal = INTERNAL.get(request.path_info)
+        if internal is not None:
+            return internal(request)
         return self.get_response(request)

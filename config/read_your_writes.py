@@ -25,7 +25,7 @@ from config.databases import PRIMARY
 from config.errors import describe
 from config.lsn import Lsn, lsn_format, lsn_parse, primary_current_lsn
 from config.read_routing import note_writes, routing_scope
-from config.stats import stat_count
+from config.stats import db_read_count
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class ReadYourWritesMiddleware:
             # Nested scopes included (a cache refill reads in its own), so `curl -I` shows
             # where a page's reads went.
             response["X-DB-Read"] = ", ".join(f"{alias} ({why})" for alias, why in scope.reads)
-            for _alias, why in scope.reads:
-                stat_count("db_reads", why)
+            for alias, why in scope.reads:
+                db_read_count(alias=alias, reason=why)
         return response
 
 

@@ -51,6 +51,7 @@ def _prepare_dirs(layout: Layout) -> None:
     layout.logs.mkdir(mode=0o700, exist_ok=True)
     layout.logs.chmod(0o700)
     give_to_app_user(layout.mail_dir, mode=0o700)
+    give_to_app_user(layout.metrics_dir, mode=0o700)
     give_to_app_user(layout.media_root, mode=0o2750, group=nginx.WORKER_USER if AS_ROOT else None)
     for public in (layout.static_root, layout.prerender_root):
         give_to_app_user(public, mode=0o755)

@@ -5,6 +5,7 @@ environment without editing this file.
 """
 
 import os
+import shutil
 import sys
 
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -42,3 +43,26 @@ def post_fork(server, worker):
 def post_worker_init(worker):
     """Tell the rollout this worker has loaded the app (deploy/handover.py waits for it)."""
     worker.log.info("Worker ready (pid: %s)", worker.pid)
+
+
+def on_starting(server):
+    """Prometheus: the clone starts with no counter files of its earlier workers. Only the
+    standard library here: what the master imports, every worker inherits, and a worker
+    handed a new release must not run an old release's module (deploy/handover.py)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def child_exit(server, worker):
+    """Prometheus: a worker gone no longer counts in live gauges (its counters stay)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # a library of the venv, not the release
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -238,6 +238,11 @@ class Layout:
         return self.run_dir / "mail"
 
     @property
+    def metrics_dir(self) -> Path:
+        """Prometheus multiprocess files, a directory per clone and per worker."""
+        return self.run_dir / "metrics"
+
+    @property
     def prerender_root(self) -> Path:
         return self.run_dir / "prerendered"
 

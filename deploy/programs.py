@@ -69,6 +69,22 @@ def app_env(topology: Topology, layout: Layout, clone: str) -> dict[str, str]:
     }
 
 
+def metrics_env(layout: Layout, name: str) -> dict[str, str]:
+    """Where the program's processes share their Prometheus counters (emptied at its start)."""
+    return {"PROMETHEUS_MULTIPROC_DIR": str(layout.metrics_dir / name)}
+
+
+def worker_metrics_env(topology: Topology, layout: Layout, name: str) -> dict[str, str]:
+    """Dramatiq's Prometheus middleware: its own variables, its directory the same as ours."""
+    directory = str(layout.metrics_dir / name)
+    return {
+        "PROMETHEUS_MULTIPROC_DIR": directory,
+        "dramatiq_prom_db": directory,
+        "dramatiq_prom_host": HOST,
+        "dramatiq_prom_port": str(topology.worker_metrics_port(name)),
+    }
+
+
 def clone_healthy(url: str) -> bool:
     return http_get(f"{url}/healthz").ok
 
@@ -103,11 +119,12 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
 
     commands = {
         RELAY: [*manage(RELAY), "outbox_relay"],
-        # django-dramatiq's command finds every app's `actors` module and execs `dramatiq`.
+        # django-dramatiq's `rundramatiq` (finds every app's `actors` module and execs
+        # `dramatiq`), after `run_worker` has emptied the worker's metrics directory.
         **{
             name: [
                 *manage(name),
-                "rundramatiq",
+                "run_worker",
                 "--processes",
                 str(WORKER_PROCESSES),
                 "--threads",
@@ -128,7 +145,8 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
             port=None,
             port_variable="",
             directory=layout.running_code(name),
-            environment=app_env(topology, layout, name),
+            environment=app_env(topology, layout, name)
+            | ({} if name == RELAY else worker_metrics_env(topology, layout, name)),
             user=runtime.user,
             stopwaitsecs=WORKER_STOP_SECONDS,
             startsecs=WORKER_STARTSECS,
@@ -274,7 +292,7 @@ def cluster_programs(topology: Topology, layout: Layout, tools: Tools) -> list[P
                 port=topology.clone_port(name),
                 port_variable="SHOP_CLONE_BASE_PORT",
                 directory=code,
-                environment=app_env(topology, layout, name),
+                environment=app_env(topology, layout, name) | metrics_env(layout, name),
                 user=runtime.user,
                 # Above gunicorn's graceful_timeout, so in-flight requests can finish.
                 stopwaitsecs=40,

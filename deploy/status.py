@@ -128,6 +128,8 @@ def collect_status(
         "services": services,
         "jobs": jobs,
         "prerender": prerender_section(clone_answers),
+        # Prometheus scrape addresses (text format), reachable from this host only.
+        "metrics": topology.metrics_urls,
     }
 
 

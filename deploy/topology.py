@@ -28,6 +28,9 @@ DB_USER = "shop"
 DEFAULT_CLONES = 3
 DEFAULT_WORKERS = 2
 RELAY = "outbox-relay"
+# worker-N serves its Prometheus metrics on clone_base + WORKER_METRICS_OFFSET + N - 1,
+# inside the block of ports the clones' base starts (so two checkouts never collide).
+WORKER_METRICS_OFFSET = 50
 
 
 # Ports field -> the environment variable that moves it.
@@ -121,6 +124,19 @@ class Topology:
     def clone_url(self, name: str) -> str:
         return f"http://{HOST}:{self.clone_port(name)}"
 
+    def worker_metrics_port(self, name: str) -> int:
+        """The port of ``worker-N``'s Prometheus exposition server."""
+        return self.ports.clone_base + WORKER_METRICS_OFFSET + int(name.rsplit("-", 1)[1]) - 1
+
+    @property
+    def metrics_urls(self) -> dict[str, str]:
+        """Every scrape address: each clone's ``/metrics`` and each Dramatiq worker's."""
+        urls = {name: f"{self.clone_url(name)}/metrics" for name in self.clone_names}
+        for name in self.worker_names:
+            if name != RELAY:
+                urls[name] = f"http://{HOST}:{self.worker_metrics_port(name)}/metrics"
+        return urls
+
     @property
     def lb_url(self) -> str:
         return f"http://{HOST}:{self.ports.lb}"
@@ -148,8 +164,10 @@ class Topology:
         changes: dict[str, Any] = {} if ports is None else {"ports": ports}
         for option, value in (("clones", clones), ("workers", workers)):
             if value is not None:
-                if value < 1:
-                    raise ConfigurationError(f"--{option} must be at least 1")
+                if not 1 <= value <= WORKER_METRICS_OFFSET:
+                    raise ConfigurationError(
+                        f"--{option} must be between 1 and {WORKER_METRICS_OFFSET}"
+                    )
                 changes[option] = value
         if release is not None:
             changes["release"] = release
@@ -180,6 +198,8 @@ def cluster_env(topology: Topology, layout: Layout, credentials: Credentials) ->
         "DJANGO_STATIC_ROOT": str(layout.static_root),
         "PRERENDER_ROOT": str(layout.prerender_root),
         "SHOP_LB_URL": topology.lb_url,
+        # The admin's Scaling page asks each clone's /healthz at these addresses.
+        "SHOP_CLONE_URLS": ",".join(topology.clone_url(name) for name in topology.clone_names),
         "SHOP_RUN_DIR": str(layout.run_dir),
     } | (
         {"CATALOG_READ_MODEL": "mongo", "MONGO_URL": topology.mongo_url(credentials.mongo)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from contextlib import ExitStack
 
 from django.db import connections
@@ -11,6 +13,9 @@ from dramatiq.middleware import Middleware
 from config.databases import PRIMARY
 from config.lsn import lsn_parse
 from config.read_routing import note_writes, reading_after
+from config.request_id import request_id_set
+
+logger = logging.getLogger(__name__)
 
 
 class ReadAfterSenderCommit(Middleware):
@@ -39,5 +44,37 @@ class ReadAfterSenderCommit(Middleware):
         if stack is not None:
             self._local.stack = None
             stack.close()
+
+    after_skip_message = after_process_message
+
+
+class CarryRequestId(Middleware):
+    """Run each job under the request id in its ``request_id`` option (the request that
+    recorded it, ``jobs.outbox``), and log its start and end with it."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def before_process_message(self, broker, message) -> None:
+        with ExitStack() as stack:
+            stack.enter_context(request_id_set(message.options.get("request_id")))
+            self._local.stack, self._local.started = stack.pop_all(), time.perf_counter()
+        logger.info("job %s started", message.actor_name, extra={"message_id": message.message_id})
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            return
+        logger.info(
+            "job %s %s",
+            message.actor_name,
+            "failed" if exception is not None else "done",
+            extra={
+                "message_id": message.message_id,
+                "duration_ms": round(1000 * (time.perf_counter() - self._local.started), 1),
+            },
+        )
+        self._local.stack = None
+        stack.close()
 
     after_skip_message = after_process_message

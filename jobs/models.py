@@ -22,6 +22,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Failed sends so far.")
     last_error = models.TextField(blank=True)
+    # The request that recorded the job (config.request_id): its worker logs it too. A
+    # default in the database too: clones of the previous release insert without it.
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]

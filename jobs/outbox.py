@@ -13,7 +13,8 @@ those jobs wait for the relay, which is trying anyway, and the requests do not w
 
 Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
 taken after the commit: workers read replicas only once they have replayed it
-(``jobs.middleware.ReadAfterSenderCommit``).
+(``jobs.middleware.ReadAfterSenderCommit``); and in ``request_id`` the id of the request
+that recorded it, kept in the row across the relay's hop (``jobs.middleware.CarryRequestId``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from django.utils import timezone
 from config.breaker import Breaker
 from config.errors import describe
 from config.lsn import lsn_format, primary_current_lsn
+from config.request_id import current_request_id
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 
@@ -56,6 +58,7 @@ def outbox_enqueue(
         queue_name=actor.queue_name,
         args=list(args),
         kwargs=kwargs or {},
+        request_id=current_request_id() or "",
     )
     transaction.on_commit(partial(outbox_send_now, row_id=row.pk))
     return row
@@ -146,7 +149,7 @@ def _send(row: OutboxMessage) -> None:
         actor_name=row.actor_name,
         args=tuple(row.args),
         kwargs=row.kwargs,
-        options={"lsn": lsn_format(primary_current_lsn())},
+        options={"lsn": lsn_format(primary_current_lsn()), "request_id": row.request_id or None},
         message_id=str(row.message_id),
         message_timestamp=int(row.created_at.timestamp() * 1000),
     )

@@ -1,5 +1,6 @@
 """Reads of special orders."""
 
+from typing import Any
 from uuid import UUID
 
 from django.core.files.storage import default_storage
@@ -42,7 +43,7 @@ def special_order_status(*, order: SpecialOrder) -> dict[str, str | None]:
     }
 
 
-def special_order_queue_figures() -> dict[str, object]:
+def special_order_queue_figures() -> dict[str, Any]:
     """Orders per state and how long the oldest queued one has waited (admin, /healthz)."""
     counts = dict(SpecialOrder.objects.order_by().values_list("status").annotate(n=Count("id")))
     oldest = SpecialOrder.objects.filter(status=SpecialOrder.Status.QUEUED).aggregate(

@@ -4,10 +4,10 @@ import time
 from typing import Any
 
 import dramatiq
+from prometheus_client import Histogram
 
 from catalog.mongo.projection import product_document_project
 from config.lsn import Lsn
-from config.stats import stat_count
 
 # Retried with backoff for about 15 minutes while Mongo or PostgreSQL is unreachable;
 # `catalog_sync_mongo` repairs whatever a job that gave up left behind.
@@ -18,6 +18,12 @@ PROJECT_OPTIONS: dict[str, Any] = {
     "max_backoff": 60_000,
     "time_limit": 30_000,
 }
+# Write committed → document stored: the lag other browsers may see (the worker's metrics).
+PROJECTION_LAG = Histogram(
+    "shop_mongo_projection_lag_seconds",
+    "From a catalog write's commit to its Mongo document stored, per projection job.",
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+)
 
 
 @dramatiq.actor(**PROJECT_OPTIONS)
@@ -28,12 +34,4 @@ def catalog_mongo_project(
     ``written_at``); idempotent: an older projection never replaces a newer one."""
     product_document_project(product_id=product_id, lsn=lsn)
     if written_at is not None:
-        # Write committed → document stored: the lag other browsers may see.
-        stat_count("mongo_lag_ms", _bucket(1000 * (time.time() - written_at)))
-
-
-def _bucket(ms: float) -> str:
-    for bound in (100, 250, 500, 1000, 2000, 5000):
-        if ms <= bound:
-            return f"le_{bound}"
-    return "over_5000"
+        PROJECTION_LAG.observe(max(0.0, time.time() - written_at))

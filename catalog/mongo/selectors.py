@@ -33,7 +33,6 @@ from catalog.mongo.documents import (
 )
 from catalog.selectors import CategoryPage, ProductPage
 from config.read_routing import current_scope
-from config.stats import stat_counts
 
 
 def product_page_find(*, slug: str) -> ProductPage | None:
@@ -82,8 +81,6 @@ def mongo_health() -> dict[str, object]:
     return {
         "ok": True,
         "documents": collection.estimated_document_count(),
-        # Commit → document stored, per projection job, in buckets of milliseconds.
-        "lag_ms": stat_counts("mongo_lag_ms"),
     }
 
 

@@ -33,7 +33,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: X-Clone on every response, also those the middleware below make themselves.
+    # First: the request id in every log line, and X-Request-ID on every response.
+    "config.request_id.RequestIdMiddleware",
+    # Times and counts everything below, /healthz included.
+    "config.metrics.RequestMetricsMiddleware",
+    # X-Clone on every response, also those the middleware below make themselves.
     "config.middleware.CloneHeaderMiddleware",
     # Before host validation and the HTTPS redirect: a check sent to a clone's own address.
     "config.middleware.HealthCheckMiddleware",
@@ -203,6 +207,10 @@ RELEASE = (
     else env("SHOP_RELEASE", default="dev")
 )
 CLONE_NAME = env("SHOP_CLONE", default=socket.gethostname())
+# The clones' own addresses (http://host:port, comma-separated), for the admin's Scaling
+# page, which asks each one's /healthz within this many seconds.
+SHOP_CLONE_URLS = env.list("SHOP_CLONE_URLS", default=[])
+SCALING_HEALTHZ_TIMEOUT_SECONDS = env.float("SCALING_HEALTHZ_TIMEOUT_SECONDS", default=3.0)
 # Cluster mode: this process is one of several identical clones, so config.checks
 # refuses settings that keep state on the local machine.
 CLUSTER_MODE = env.bool("SHOP_CLUSTER_MODE", default=False)
@@ -210,11 +218,28 @@ CLUSTER_MODE = env.bool("SHOP_CLUSTER_MODE", default=False)
 # (one host, or a network mount); otherwise use object storage such as django-storages/S3.
 MEDIA_ROOT_IS_SHARED = env.bool("DJANGO_MEDIA_ROOT_IS_SHARED", default=False)
 
+# JSON lines, each with the request id of the request or job it was written for
+# (config/request_id.py). DJANGO_LOG_FORMAT=plain for a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("DJANGO_LOG_FORMAT", default="json"),
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
@@ -261,10 +286,15 @@ else:
 _broker_options["url"] = (
     DRAMATIQ_BROKER_URL if "?" in DRAMATIQ_BROKER_URL else f"{DRAMATIQ_BROKER_URL}?{_timeouts}"
 )
+# A worker's metrics: Dramatiq's Prometheus middleware serves them on this port, from
+# the directory its processes share. Set on worker programs only (it reads its own
+# variables: dramatiq_prom_host, dramatiq_prom_port, dramatiq_prom_db).
+WORKER_METRICS_PORT = env.int("dramatiq_prom_port", default=0)
 DRAMATIQ_BROKER = {
     "BROKER": _broker,
     "OPTIONS": _broker_options,
     "MIDDLEWARE": [
+        *(["dramatiq.middleware.prometheus.Prometheus"] if WORKER_METRICS_PORT else []),
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
         "dramatiq.middleware.Callbacks",
@@ -272,6 +302,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "jobs.middleware.ReadAfterSenderCommit",
+        "jobs.middleware.CarryRequestId",
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
@@ -311,6 +342,9 @@ SHOP_PUBLIC_URL = env(
 )
 # Extra sections of /healthz: name -> function returning a JSON-ready dict. They may read
 # the primary database; while it is unavailable they are reported as skipped.
+# Figures about the cluster that /metrics reads at each scrape: functions returning
+# Prometheus metric families (config/metrics.py).
+METRICS_COLLECTORS = ["jobs.metrics.job_metrics", "orders.metrics.order_metrics"]
 HEALTHZ_SECTIONS = {
     "orders": "orders.selectors.special_order_queue_figures",
     "jobs": "jobs.selectors.job_queue_figures",
@@ -328,3 +362,14 @@ PRERENDER_KEEP_BUILDS = env.int("PRERENDER_KEEP_BUILDS", default=3)
 PRERENDER_NIGHTLY_AT = env("PRERENDER_NIGHTLY_AT", default="03:00")
 PRERENDER_PROCESSES = env.int("PRERENDER_PROCESSES", default=0)
 # ----------------------------------------------------------------------------------------
+# Error reports: SENTRY_DSN turns sentry-sdk on, with its Django and Dramatiq integrations
+# (before django_dramatiq builds the broker, which the Dramatiq integration hooks into).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        release=RELEASE,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    )

@@ -131,6 +131,7 @@ def test_cluster_env_file_has_every_address_with_its_password(
         "DJANGO_STATIC_ROOT": str(layout.static_root),
         "PRERENDER_ROOT": str(layout.prerender_root),
         "SHOP_LB_URL": "http://127.0.0.1:8000",
+        "SHOP_CLONE_URLS": "http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003",
         "SHOP_RUN_DIR": str(layout.run_dir),
     }
 

@@ -40,7 +40,18 @@ def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> 
         assert program.environment["DRAMATIQ_BROKER_URL"] == broker_url
         # Longer than the actors' time_limit: a stop lets running jobs finish.
         assert program.stopwaitsecs > 60
-    assert "manage.py rundramatiq" in render_program(worker, tmp_path)
+    assert "manage.py run_worker" in render_program(worker, tmp_path)  # then rundramatiq
+    # Each worker's metrics: its own port and directory, in Dramatiq's variables too.
+    metrics_dir = str(tmp_path / "metrics" / "worker-1")
+    assert worker.environment["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir
+    assert worker.environment["dramatiq_prom_db"] == metrics_dir
+    assert worker.environment["dramatiq_prom_host"] == "127.0.0.1"
+    assert worker.environment["dramatiq_prom_port"] == str(Ports().clone_base + 50)
+    assert programs["worker-2"].environment["dramatiq_prom_port"] == str(Ports().clone_base + 51)
+    assert "dramatiq_prom_port" not in relay.environment
+    assert programs["clone-1"].environment["PROMETHEUS_MULTIPROC_DIR"] == str(
+        tmp_path / "metrics" / "clone-1"
+    )
     assert "manage.py outbox_relay" in render_program(relay, tmp_path)
     env = cluster_env(topology, layout, credentials)
     assert env["DJANGO_EMAIL_FILE_PATH"] == str(tmp_path / "mail")

@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from config.lsn import Lsn, lsn_format, primary_current_lsn
 from config.read_routing import RoutingScope, current_scope, note_writes
-from jobs.middleware import ReadAfterSenderCommit
+from config.request_id import current_request_id
+from jobs.middleware import CarryRequestId, ReadAfterSenderCommit
 from jobs.models import OutboxMessage
 from tests.cluster import wait_for
 from tests.config.replicas import replica_has
@@ -70,3 +71,26 @@ def test_after_a_job_the_worker_thread_is_left_without_scope_or_write_watch():
 
     assert current_scope() is None
     assert note_writes not in connections["default"].execute_wrappers
+
+
+def test_a_job_runs_and_logs_under_the_request_id_its_message_carries(caplog):
+    message = dramatiq.Message(
+        queue_name="orders",
+        actor_name="bake_special_order",
+        args=(1,),
+        kwargs={},
+        options={"request_id": "test-job-7"},
+    )
+    middleware = CarryRequestId()
+    caplog.set_level("INFO", logger="jobs.middleware")
+
+    middleware.before_process_message(None, message)
+    seen = current_request_id()
+    middleware.after_process_message(None, message, result=None)
+
+    assert seen == "test-job-7"
+    assert current_request_id() is None  # the worker thread's next job starts clean
+    assert [r.getMessage() for r in caplog.records] == [
+        "job bake_special_order started",
+        "job bake_special_order done",
+    ]

@@ -13,6 +13,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from config.breaker import Breaker
 from config.lsn import lsn_parse
+from config.request_id import request_id_set
 from jobs import outbox
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
@@ -90,6 +91,21 @@ def test_a_broker_failure_leaves_the_job_for_the_relay_which_sends_it(broker_que
     assert row.sent_at is not None and row.attempts == 2
     assert [m.message_id for m in _queued(broker_queue)] == [str(row.message_id)]
     assert outbox.outbox_send_due() == 0  # sent rows are never sent again
+
+
+def test_the_request_id_survives_the_relays_hop(broker_queue, monkeypatch):
+    def broker_down(message, *, delay=None):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(broker_queue, "enqueue", broker_down)
+    with request_id_set("test-hop-1"), transaction.atomic():  # a request places an order
+        row = outbox.outbox_enqueue(actor=outbox_test_job, args=(11,))
+    monkeypatch.undo()
+    assert outbox.outbox_send_due() == 1  # the relay, in no request of its own
+
+    [message] = _queued(broker_queue)
+    assert message.message_id == str(row.message_id)
+    assert message.options["request_id"] == "test-hop-1"
 
 
 def test_after_a_failed_fast_send_jobs_skip_the_broker_for_a_pause_then_try_again(
