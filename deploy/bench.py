@@ -60,6 +60,7 @@ from .bench_app import (
     Figure,
     full_build,
     mongo_read_model_on,
+    published_pages,
     redis_flush,
     rerender_seconds,
     special_orders,
@@ -255,6 +256,7 @@ def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row]
 
     product = products[0]
     one_url("1", "nginx static file", _page_sized_static_file(layout, lb_url, product))
+    published_pages(layout, lb_url, product)
     one_url("2", "product page, prerendered", product)
     one_url("3", "/cart.json (session only)", "/cart.json")
     one_url("4", "product page, cached", f"{product}{DYNAMIC}")

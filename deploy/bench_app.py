@@ -128,6 +128,16 @@ def special_orders(layout: Layout, *, burst: int, paced: int, kill_drill: bool) 
 RENAME_TIMEOUT = 30.0
 
 
+def published_pages(layout: Layout, lb_url: str, path: str) -> None:
+    """Make sure nginx serves ``path`` prerendered (tier 2 and the re-render target need a
+    published build, which `make up` makes): build one when there is none."""
+    if not _prerendered_with(lb_url, path, ""):
+        print("bench: no published build: building one (`manage.py prerender`)", file=sys.stderr)
+        manage_output(layout, ["prerender", "--verbosity=0"])
+    if not _prerendered_with(lb_url, path, ""):
+        raise DeployError(f"{path} is not served prerendered (no X-Prerendered: 1) after a build")
+
+
 def rerender_seconds(layout: Layout, lb_url: str, path: str) -> float:
     """Seconds from a product rename's commit until nginx serves the product's page
     prerendered with the new name (its name is restored afterwards)."""
