@@ -16,6 +16,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from ..errors import CheckFailedError
 from ..proc import run
@@ -98,6 +99,7 @@ def psql(lab: Lab, host: Host, sql: str) -> str:
             sql,
         ),
         what=f"psql on {host.name}",
+        cwd=Path("/"),  # one postgres may enter: the checkout may be private (under /root)
     ).strip()
 
 
