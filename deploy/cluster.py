@@ -23,7 +23,7 @@ from .programs import TIERS, Program, app_env, cluster_programs, write_program_f
 from .redis_servers import write_redis_confs
 from .release import default_release_name, run_release_phase
 from .releases import link_program, linked_release, record_release
-from .rollout import roll_clone, verify_identical
+from .rollout import replace_on_release, roll_clone, verify_identical
 from .runtime import app_runtime, give_to_app_user, install_release, prune_venvs
 from .supervisord import STOPPED_STATES, Supervisor
 from .tools import Tools
@@ -282,14 +282,12 @@ def _converge_workers(
 
     After the clones, so the release phase has migrated the database. A restart is
     SIGTERM: Dramatiq finishes running jobs and returns prefetched messages to the broker.
-    The link moves once the worker has stopped, so it never mixes two releases' code.
     """
     for program in workers:
         moving = linked_release(layout, program.name) != topology.release
         if program.name in changed or moving:
-            supervisor.stop(program.name)
-            link_program(layout, program.name, topology.release)
-            supervisor.replace(program.name)  # left stopped; started with the others below
+            # Left stopped: started with the others below.
+            replace_on_release(supervisor, layout, program.name, topology.release)
     _start_and_wait(supervisor, layout, workers)
 
 

@@ -99,21 +99,24 @@ def _restart_clone(
     elif nginx_up:
         nginx.write_config(layout, topology, tools, drained=[name])
         nginx.reload_and_wait(supervisor)
-    supervisor.stop(name)
-    link_program(layout, name, topology.release)
-    supervisor.replace(name)
+    replace_on_release(supervisor, layout, name, topology.release)
     supervisor.start(name)
+
+
+def replace_on_release(supervisor: Supervisor, layout: Layout, name: str, release: str) -> None:
+    """Stop ``name``, point its link at ``release``, load its program file (left stopped).
+    The link moves only once it has stopped, so it never imports the next release's code."""
+    supervisor.stop(name)
+    link_program(layout, name, release)
+    supervisor.replace(name)
 
 
 def restart_worker(
     program: Program, *, layout: Layout, supervisor: Supervisor, release: str
 ) -> None:
     """Restart a worker on ``release``. SIGTERM is graceful: running jobs finish and
-    prefetched messages go back to the broker for the other workers. The link moves only
-    once it has stopped, so it never imports a module of the next release."""
-    supervisor.stop(program.name)
-    link_program(layout, program.name, release)
-    supervisor.replace(program.name)
+    prefetched messages go back to the broker for the other workers."""
+    replace_on_release(supervisor, layout, program.name, release)
     supervisor.start(program.name)
     wait_until(
         program.probe,
