@@ -1,6 +1,6 @@
 """Exceptions of the cart."""
 
-from config.errors import ShopError
+from core.errors import ShopError
 
 
 class CartError(ShopError):

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from dramatiq.middleware import CurrentMessage
 
+from caching.queries import table_generations_move
+from caching.watermark import write_watermark_raise
 from catalog.page_cache import product_pages_forget
-from catalog.query_cache import table_generations_move
-from catalog.write_watermark import write_watermark_raise
-from config.errors import ShopError
+from core.errors import ShopError
 from jobs.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)

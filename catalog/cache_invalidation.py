@@ -14,13 +14,13 @@ import time
 from django.db import transaction
 from django.dispatch import receiver
 
+from caching.queries import table_generations_move
+from caching.watermark import write_watermark_raise
 from catalog.actors import catalog_cache_forget
 from catalog.events import product_changed, tables_changed
 from catalog.page_cache import product_pages_forget
-from catalog.query_cache import table_generations_move
-from catalog.write_watermark import write_watermark_raise
-from config.lsn import Lsn
 from jobs.outbox import outbox_enqueue
+from replication.lsn import Lsn
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ configured read model (``read_model``).
 
 from django.http import Http404
 
+from caching.queries import cached_query
 from catalog.models import Category, Price, Product
 from catalog.page_cache import product_page_cached
-from catalog.query_cache import cached_query
 from catalog.read_model import categories_read, category_page_read
 from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 from catalog.slugs import slug_fits

@@ -30,8 +30,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, tran
 from django.dispatch import Signal
 
 from catalog.models import Product
-from config.errors import describe
-from config.lsn import Lsn, primary_current_lsn
+from core.errors import describe
+from replication.lsn import Lsn, primary_current_lsn
 
 logger = logging.getLogger(__name__)
 product_changed = Signal()

@@ -14,7 +14,7 @@ Never wrong, by three rules:
    atomic Redis script. A change whose LSN could not be read is recorded as "refill from
    the primary" instead.
 2. *Refill only from data at least that new.* A miss reads after the larger of the
-   catalog's write watermark (``catalog.write_watermark``, never evicted) and the
+   catalog's write watermark (``caching.watermark``, never evicted) and the
    product's written LSN: from a replica that has replayed both, else from the primary.
    So a cold cache is refilled from the replicas, and a lagging replica can never put
    an old page back. Which product a slug names is asked the same way; a slug that
@@ -22,12 +22,12 @@ Never wrong, by three rules:
 3. *Store only if nothing was written meanwhile.* The refill is stored by a script
    that checks the written LSN is still the one the build started from.
 
-A missing page is rebuilt by one process at a time (``catalog.rebuild_once``); a
+A missing page is rebuilt by one process at a time (``caching.rebuild_once``); a
 waiter that gives up waiting assembles by the same rules, without storing. Entries are
 stored per ``ProductPage.CACHE_VERSION``, so clones of two releases with different page
 shapes never read each other's entries, and an entry that cannot be loaded is a miss
-(``catalog.cache_entries``). Redis down: pages are assembled from the database
-(``config.redis_guard``), read as the request reads (its own writes from the primary).
+(``caching.entries``). Redis down: pages are assembled from the database
+(``core.redis_guard``), read as the request reads (its own writes from the primary).
 """
 
 from __future__ import annotations
@@ -43,19 +43,19 @@ from django.conf import settings
 from django.http import Http404
 from redis import Redis
 
-from catalog.cache_entries import entry_dumps, entry_loads
+from caching.entries import entry_dumps, entry_loads
+from caching.queries import table_generation_key
+from caching.rebuild_once import read_or_rebuild_once, write_quietly
+from caching.watermark import write_watermark_get
 from catalog.models import Product
-from catalog.query_cache import table_generation_key
 from catalog.read_model import product_id_read, product_page_read
-from catalog.rebuild_once import read_or_rebuild_once, write_quietly
 from catalog.selectors import ProductPage
 from catalog.slugs import slug_fits
-from catalog.write_watermark import write_watermark_get
-from config.lsn import Lsn
-from config.read_routing import RoutingScope, reading_after, routing_scope
-from config.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
-from config.redis_scripts import redis_script, redis_script_pipelined
-from config.stats import cache_count
+from core.redis_guard import CACHE_ERRORS, cache_failed, cache_key, cache_redis, redis_client
+from core.redis_scripts import redis_script, redis_script_pipelined
+from core.stats import cache_count
+from replication.lsn import Lsn
+from replication.routing import RoutingScope, reading_after, routing_scope
 
 STAT = "product_page"
 PRODUCT_TABLE = Product._meta.db_table
@@ -183,7 +183,7 @@ def product_pages_forget(*, product_ids: frozenset[int], lsn: Lsn | None) -> boo
 def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPage | None:
     """The slug's key names the product (or says there is none), then the product's hash
     gives the page and its rendering: two keys of two slots, so two round trips. A hit is
-    counted in-process (``config.stats``)."""
+    counted in-process (``core.stats``)."""
     product = cast(bytes | None, client.get(_slug_key(slug)))
     if product is None:
         return None
@@ -210,7 +210,7 @@ def _read(client: Redis, slug: str, rendering: str, *, count: bool) -> CachedPag
 def _assemble(client: Redis, slug: str, *, store: bool) -> CachedPage:
     """Read after every write the page could depend on, from a replica that has replayed
     them when there is one: the catalog's write watermark and the product's own last
-    write (``catalog.write_watermark``)."""
+    write (``caching.watermark``)."""
     # Read before the look-up: a "not found" is kept only while no product was written
     # since. Not set here when missing (no query the read model may spare); listings do.
     known = cast(bytes | None, client.get(table_generation_key(PRODUCT_TABLE)))

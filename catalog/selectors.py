@@ -112,7 +112,7 @@ def _current_price_subquery(field: str, *, now: datetime) -> Subquery:
 
 @dataclass(frozen=True)
 class CategorySummary:
-    """One category on the home page. Cached in lists (``catalog.query_cache``): bump
+    """One category on the home page. Cached in lists (``caching.queries``): bump
     ``CACHE_VERSION`` whenever the shape of this class changes."""
 
     CACHE_VERSION: ClassVar[int] = 1
@@ -134,7 +134,7 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class CategoryPage:
-    """One page of a category's listing. Cached whole (``catalog.query_cache``): bump
+    """One page of a category's listing. Cached whole (``caching.queries``): bump
     ``CACHE_VERSION`` whenever the shape of this class or of ``ProductRow`` changes."""
 
     CACHE_VERSION: ClassVar[int] = 2

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config.scaling import scaling_page
+from ops.scaling import scaling_page
 
 urlpatterns = [
     # Before admin.site.urls, whose catch-all would take it; staff only, like the admin.
@@ -12,5 +12,5 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
-handler400 = "config.error_pages.bad_request"
-handler500 = "config.error_pages.server_error"
+handler400 = "ops.error_pages.bad_request"
+handler500 = "ops.error_pages.server_error"

@@ -524,7 +524,7 @@ class WrkLoad:
 def _rollout_row(command: list[str], url: str) -> Row:
     """wrk's keep-alive load on ``url`` for the whole of `deploy rollout`."""
     with WrkLoad(command, url) as load:
-        done = subprocess.run(  # noqa: S603  (this project's own deploy command)
+        done = subprocess.run(
             [sys.executable, "-m", "deploy", "rollout"],
             capture_output=True,
             text=True,

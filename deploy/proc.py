@@ -23,7 +23,7 @@ def run(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     as_user: str | None = None,
-    input: str | None = None,  # noqa: A002 - subprocess.run's name
+    input: str | None = None,
     timeout: float = 300.0,
 ) -> str:
     """Run ``args`` to completion, with ``input`` on its standard input, and return its

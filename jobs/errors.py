@@ -1,6 +1,6 @@
 """Exceptions of the job plumbing."""
 
-from config.errors import ShopError
+from core.errors import ShopError
 
 
 class JobsError(ShopError):

@@ -10,10 +10,10 @@ from contextlib import ExitStack
 from django.db import connections
 from dramatiq.middleware import Middleware
 
-from config.databases import PRIMARY
-from config.lsn import lsn_parse
-from config.read_routing import note_writes, reading_after
-from config.request_id import request_id_set
+from core.request_id import request_id_set
+from replication.databases import PRIMARY
+from replication.lsn import lsn_parse
+from replication.routing import note_writes, reading_after
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class ReadAfterSenderCommit(Middleware):
     The outbox sets that option after the sender's commit, so a job reads from a replica
     only once the replica has replayed the write the job is about; a message without it
     reads like any other job (replica if healthy). As for a request
-    (``config.read_your_writes``), the primary's connection tells the scope when the job
+    (``replication.read_your_writes``), the primary's connection tells the scope when the job
     writes, so every read after the job's own write goes to the primary: a replica does
     not have that write yet.
     """

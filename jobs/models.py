@@ -22,7 +22,7 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Failed sends so far.")
     last_error = models.TextField(blank=True)
-    # The request that recorded the job (config.request_id): its worker logs it too. A
+    # The request that recorded the job (core.request_id): its worker logs it too. A
     # default in the database too: clones of the previous release insert without it.
     request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 

@@ -8,7 +8,7 @@ transaction as the data (``outbox_enqueue``), sent right after commit by the sam
 
 The fast path runs in the request that placed the job, so a broker that hangs would make
 every such request wait out its connect and read timeouts. After a failed fast send the
-fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``config.breaker``):
+fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``core.breaker``):
 those jobs wait for the relay, which is trying anyway, and the requests do not wait.
 
 Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
@@ -29,12 +29,12 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.breaker import Breaker
-from config.errors import describe
-from config.lsn import lsn_format, primary_current_lsn
-from config.request_id import current_request_id
+from core.breaker import Breaker
+from core.errors import describe
+from core.request_id import current_request_id
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
+from replication.lsn import lsn_format, primary_current_lsn
 
 logger = logging.getLogger(__name__)
 
@@ -163,5 +163,5 @@ def _note_failure(row_id: int, error: BaseException) -> None:
         OutboxMessage.objects.filter(pk=row_id, sent_at__isnull=True).update(
             attempts=F("attempts") + 1, last_error=describe(error)
         )
-    except Exception:  # noqa: BLE001  (bookkeeping only; the row is still unsent)
+    except Exception:
         logger.exception("outbox: could not record the failure of job %s", row_id)

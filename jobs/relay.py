@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from config.errors import describe
+from core.errors import describe
 from jobs.errors import BrokerUnavailableError
 from jobs.outbox import outbox_prune_sent, outbox_send_due
 from jobs.selectors import outbox_unsent_figures

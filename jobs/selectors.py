@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
-from config.errors import describe
+from core.errors import describe
 from jobs.broker_figures import broker_queue_figures
 from jobs.models import OutboxMessage
 

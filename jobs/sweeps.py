@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.utils.module_loading import import_string
 
-from config.errors import describe
+from core.errors import describe
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from dramatiq.middleware import CurrentMessage, Interrupt
 
-from config.errors import describe
+from core.errors import describe
 from orders import baking
 
 logger = logging.getLogger(__name__)

@@ -58,10 +58,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalog.models import Picture
-from config.databases import PRIMARY
 from orders.models import SpecialOrder
 from orders.notifications import special_order_ready_email
 from orders.rendering import render_writing
+from replication.databases import PRIMARY
 
 logger = logging.getLogger(__name__)
 Status = SpecialOrder.Status

@@ -23,10 +23,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from config.databases import PRIMARY
 from orders import services
 from orders.errors import OrdersError
 from orders.models import SpecialOrder
+from replication.databases import PRIMARY
 
 Status = SpecialOrder.Status
 POLL_SECONDS = 0.02

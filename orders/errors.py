@@ -1,6 +1,6 @@
 """Exceptions of special orders."""
 
-from config.errors import ShopError
+from core.errors import ShopError
 
 
 class OrdersError(ShopError):

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest
 
-from config.redis_guard import CACHE_ERRORS, redis_client
+from core.redis_guard import CACHE_ERRORS, redis_client
 from orders.errors import RateLimitUnavailableError
 
 COUNTERS = "sessions"  # the cache alias of the Redis that never evicts

@@ -9,12 +9,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
-from config.databases import PRIMARY
 from jobs.models import OutboxMessage
 from jobs.outbox import outbox_enqueue
 from orders.actors import STUCK_AFTER, bake_special_order
 from orders.errors import OrderBusyError, OrderLimitError, ProductUnavailableError
 from orders.models import SpecialOrder
+from replication.databases import PRIMARY
 
 Status = SpecialOrder.Status
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for FOR UPDATE NOWAIT on a locked row

@@ -20,11 +20,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
-from config.lsn import Lsn, primary_current_lsn
-from config.read_routing import reading_after
 from prerender import store
 from prerender.rendering import Rendered, category_path, paths_render, product_path
 from prerender.site import site_paths
+from replication.lsn import Lsn, primary_current_lsn
+from replication.routing import reading_after
 
 CHUNK = 250  # product pages per task of a rendering process
 

@@ -22,14 +22,14 @@ from django.urls import Resolver404, resolve
 
 from catalog.models import Product
 from catalog.views import category_url
-from config.databases import PRIMARY
-from config.errors import ShopError, describe
-from config.lsn import Lsn, primary_current_lsn
-from config.read_routing import reading_after
+from core.errors import ShopError, describe
 from jobs.outbox import outbox_enqueue
 from prerender import store
 from prerender.build import as_served
 from prerender.rendering import category_path, paths_render, product_path
+from replication.databases import PRIMARY
+from replication.lsn import Lsn, primary_current_lsn
+from replication.routing import reading_after
 
 logger = logging.getLogger(__name__)
 HOME = "/"
@@ -117,7 +117,7 @@ def _queue(*, paths: list[str], product_ids: list[int]) -> None:
     try:
         with transaction.atomic():
             outbox_enqueue(actor=prerender_pages, args=(paths, product_ids))
-    except Exception as error:  # noqa: BLE001  (pages stay pending: the sweep queues them)
+    except Exception as error:  # noqa: BLE001  (the write is committed: never fail it)
         logger.error("prerender: re-render of %s not queued: %s", paths, describe(error))
 
 

@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from config.lsn import Lsn
+from replication.lsn import Lsn
 
 BUILDS = "builds"
 CURRENT = "current"

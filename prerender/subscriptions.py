@@ -10,8 +10,8 @@ from django.dispatch import receiver
 
 from catalog.events import product_changed, tables_changed
 from catalog.models import Category, Product
-from config.lsn import Lsn
 from prerender.services import pages_withdraw
+from replication.lsn import Lsn
 
 HOME_TABLES = frozenset({Category._meta.db_table, Product._meta.db_table})
 

@@ -37,7 +37,7 @@ def _every_breaker_closed():
     A failure seen by an earlier test (a replica alias pointed at a closed port, a cache
     made unreachable) would otherwise skip that service in this one for its pause.
     """
-    from config.breaker import breakers_reset
+    from core.breaker import breakers_reset
 
     breakers_reset()
 

@@ -30,7 +30,7 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from config.redis_cluster import FACTORY
+from core.redis_cluster import FACTORY
 
 MASTERS = 3
 # What a cluster says to a command it refuses (redis-py's words, then the server's).
@@ -174,7 +174,7 @@ def cache_server(request, settings, caplog) -> Iterator[str]:
     refused = [
         record.getMessage()
         for record in caplog.records
-        if record.name == "config.redis_guard"
+        if record.name == "core.redis_guard"
         and any(word in record.getMessage() for word in REFUSED)
     ]
     assert not refused, f"the cache sent a command {request.param} refuses: {refused}"

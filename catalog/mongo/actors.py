@@ -7,7 +7,7 @@ import dramatiq
 from prometheus_client import Histogram
 
 from catalog.mongo.projection import product_document_project
-from config.lsn import Lsn
+from replication.lsn import Lsn
 
 # Retried with backoff for about 15 minutes while Mongo or PostgreSQL is unreachable;
 # `catalog_sync_mongo` repairs whatever a job that gave up left behind.

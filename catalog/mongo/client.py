@@ -17,8 +17,8 @@ from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
-from config.breaker import Breaker
-from config.errors import describe
+from core.breaker import Breaker
+from core.errors import describe
 
 logger = logging.getLogger(__name__)
 

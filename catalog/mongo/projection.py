@@ -17,13 +17,13 @@ from typing import Any
 from django.http import Http404
 from pymongo.errors import DuplicateKeyError
 
+from caching.queries import table_generations_move
 from catalog.models import Product
 from catalog.mongo.client import products_collection
 from catalog.mongo.documents import PAGE_FIELDS, page_fields
-from catalog.query_cache import table_generations_move
 from catalog.selectors import product_page_get
-from config.lsn import Lsn, primary_current_lsn
-from config.read_routing import reading_after
+from replication.lsn import Lsn, primary_current_lsn
+from replication.routing import reading_after
 
 logger = logging.getLogger(__name__)
 

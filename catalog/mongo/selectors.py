@@ -32,7 +32,7 @@ from catalog.mongo.documents import (
     product_page_from,
 )
 from catalog.selectors import CategoryPage, ProductPage
-from config.read_routing import current_scope
+from replication.routing import current_scope
 
 
 def product_page_find(*, slug: str) -> ProductPage | None:

@@ -15,8 +15,8 @@ from catalog.events import product_changed
 from catalog.mongo.actors import catalog_mongo_project
 from catalog.mongo.client import MONGO_ERRORS, mongo_enabled, mongo_failed
 from catalog.mongo.projection import documents_mark_written
-from config.lsn import Lsn
 from jobs.outbox import outbox_enqueue
+from replication.lsn import Lsn
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from catalog.mongo.client import products_collection
 from catalog.mongo.documents import PAGE_FIELDS, is_live, page_fields
 from catalog.mongo.projection import TOMBSTONE, document_write, indexes_ensure
 from catalog.selectors import product_page_get
-from config.lsn import Lsn, primary_current_lsn
-from config.read_routing import routing_scope
+from replication.lsn import Lsn, primary_current_lsn
+from replication.routing import routing_scope
 
 Progress = Callable[[int], None]  # called with the number of products just done
 

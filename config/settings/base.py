@@ -34,16 +34,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: the request id in every log line, and X-Request-ID on every response.
-    "config.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     # Times and counts everything below, /healthz included.
-    "config.metrics.RequestMetricsMiddleware",
+    "ops.metrics.RequestMetricsMiddleware",
     # X-Clone on every response, also those the middleware below make themselves.
-    "config.middleware.CloneHeaderMiddleware",
+    "ops.middleware.CloneHeaderMiddleware",
     # Before host validation and the HTTPS redirect: a check sent to a clone's own address.
-    "config.middleware.HealthCheckMiddleware",
+    "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.read_your_writes.ReadYourWritesMiddleware",
-    "config.error_pages.MethodNotAllowedPageMiddleware",
+    "replication.read_your_writes.ReadYourWritesMiddleware",
+    "ops.error_pages.MethodNotAllowedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,7 +54,7 @@ MIDDLEWARE = [
 
 # Request size limits. nginx refuses bodies over 1 MiB (20 MiB under /admin/) with a 413
 # page; Django refuses form data (files aside) over this with a 413 page
-# (config.error_pages), and keeps uploads over FILE_UPLOAD_MAX_MEMORY_SIZE on disk.
+# (ops.error_pages), and keeps uploads over FILE_UPLOAD_MAX_MEMORY_SIZE on disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
@@ -119,10 +119,10 @@ for _number, _url in enumerate(env.list("REPLICA_DATABASE_URL", default=[]), sta
         _url, options=f"-c statement_timeout={int(REPLICA_STATEMENT_TIMEOUT_SECONDS * 1000)}"
     ) | {"TEST": {"MIRROR": "default"}}
     DATABASE_REPLICAS.append(_alias)
-DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+DATABASE_ROUTERS = ["replication.router.PrimaryReplicaRouter"]
 # A replica with more than this much received WAL still to replay (bytes; 16 MiB is one
 # WAL segment, well under a second of replay work), or that fails or is not streaming, is
-# skipped for the cool-down. Bytes, not seconds: see config/replica_health.py.
+# skipped for the cool-down. Bytes, not seconds: see replication/replica_health.py.
 REPLICA_MAX_LAG_BYTES = env.int("REPLICA_MAX_LAG_BYTES", default=16 * 1024 * 1024)
 REPLICA_COOLDOWN_SECONDS = env.float("REPLICA_COOLDOWN_SECONDS", default=5.0)
 # How long a browser's own write pins its reads to replicas that have replayed it.
@@ -151,7 +151,7 @@ CACHES = {
 # finds the others). Sessions stay on REDIS_URL, one Redis.
 if env.bool("REDIS_CACHE_CLUSTER", default=False):
     CACHES["default"]["OPTIONS"]["CONNECTION_FACTORY"] = (
-        "config.redis_cluster.ClusterConnectionFactory"
+        "core.redis_cluster.ClusterConnectionFactory"
     )
 # After a cache failure, pages come from the database for this long before Redis is retried.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
@@ -219,11 +219,11 @@ CLUSTER_MODE = env.bool("SHOP_CLUSTER_MODE", default=False)
 MEDIA_ROOT_IS_SHARED = env.bool("DJANGO_MEDIA_ROOT_IS_SHARED", default=False)
 
 # JSON lines, each with the request id of the request or job it was written for
-# (config/request_id.py). DJANGO_LOG_FORMAT=plain for a terminal.
+# (core/request_id.py). DJANGO_LOG_FORMAT=plain for a terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -343,7 +343,7 @@ SHOP_PUBLIC_URL = env(
 # Extra sections of /healthz: name -> function returning a JSON-ready dict. They may read
 # the primary database; while it is unavailable they are reported as skipped.
 # Figures about the cluster that /metrics reads at each scrape: functions returning
-# Prometheus metric families (config/metrics.py).
+# Prometheus metric families (ops/metrics.py).
 METRICS_COLLECTORS = ["jobs.metrics.job_metrics", "orders.metrics.order_metrics"]
 HEALTHZ_SECTIONS = {
     "orders": "orders.selectors.special_order_queue_figures",
@@ -366,7 +366,7 @@ PRERENDER_PROCESSES = env.int("PRERENDER_PROCESSES", default=0)
 # (before django_dramatiq builds the broker, which the Dramatiq integration hooks into).
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from config.sentry import sentry_init
+    from ops.sentry import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,

@@ -9,7 +9,7 @@ CLUSTER_MODE = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Health checks go to each clone over plain HTTP: config.middleware.HealthCheckMiddleware
+# Health checks go to each clone over plain HTTP: ops.middleware.HealthCheckMiddleware
 # answers /healthz before this redirect (and before host validation).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)

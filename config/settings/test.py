@@ -6,6 +6,8 @@ from .local import *  # noqa: F403
 from .local import DRAMATIQ_BROKER as _CLUSTER_BROKER
 
 DEBUG = False
+# The machinery's own tests use small models of their own (tests/testapp).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

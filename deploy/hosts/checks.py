@@ -57,7 +57,7 @@ class Shop:
         self, request: urllib.request.Request, timeout: float
     ) -> tuple[int, dict[str, str], str]:
         try:
-            with self.opener.open(request, timeout=timeout) as response:  # noqa: S310 - http only
+            with self.opener.open(request, timeout=timeout) as response:
                 return response.status, dict(response.headers), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode(errors="replace")

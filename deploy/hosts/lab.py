@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigurationError, NotHealthyError
+from ..errors import CommandError, ConfigurationError, NotHealthyError
 from ..proc import run
 
 IP = "/usr/sbin/ip"
@@ -309,7 +309,7 @@ def _namespaces() -> set[str]:
 def _namespace_pids(host: Host) -> set[int]:
     try:
         listing = run([IP, "netns", "pids", host.namespace], what="ip netns pids")
-    except Exception:
+    except CommandError:
         return set()
     return {int(pid) for pid in listing.split()}
 
@@ -321,12 +321,12 @@ def _exists_link(name: str) -> bool:
 def _try(problems: list[str], *args: str) -> None:
     try:
         run(list(args), what=" ".join(args))
-    except Exception as exc:
+    except CommandError as exc:
         problems.append(str(exc))
 
 
 def run_quietly(args: list[str]) -> None:
     try:
         run(args, what=" ".join(args), timeout=10)
-    except Exception:  # noqa: S110 - best effort during teardown
+    except CommandError:
         pass

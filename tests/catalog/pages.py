@@ -11,7 +11,7 @@ from unittest import mock
 from django.db import connections
 from redis.connection import AbstractConnection
 
-from config.stats import cache_counts
+from core.stats import cache_counts
 
 
 def page(client, path: str) -> str:

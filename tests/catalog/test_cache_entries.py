@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from catalog import cache_entries
+from caching import entries
 from catalog.selectors import CategoryPage, CategorySummary
-from config.redis_guard import cache_key, redis_client
+from core.redis_guard import cache_key, redis_client
 from tests.catalog.pages import cache_stat, current_price, listed_price, page
 
 pytestmark = [
@@ -25,7 +25,7 @@ UNREADABLE = {
 
 @pytest.fixture(autouse=True)
 def _nothing_reported_yet(monkeypatch):
-    monkeypatch.setattr(cache_entries, "_reported", set())
+    monkeypatch.setattr(entries, "_reported", set())
 
 
 def _spoil(pattern: str, payload: bytes) -> int:
@@ -50,7 +50,7 @@ def _unreadable_warnings(caplog) -> int:
 @pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
 def test_unreadable_product_page_is_rebuilt_and_logged_once(client, product, caplog, payload):
     current_price(client, product)
-    with caplog.at_level(logging.WARNING, logger="catalog.cache_entries"):
+    with caplog.at_level(logging.WARNING, logger="caching.entries"):
         for _ in range(2):
             assert _spoil("product-page:*", payload) == 2  # the page and its rendering
             assert current_price(client, product) == "12.50 EUR"
@@ -62,7 +62,7 @@ def test_unreadable_product_page_is_rebuilt_and_logged_once(client, product, cap
 def test_unreadable_listings_are_rebuilt_and_logged_once(client, product, caplog, payload):
     assert listed_price(client, product) == "12.50 EUR"
     page(client, "/")
-    with caplog.at_level(logging.WARNING, logger="catalog.cache_entries"):
+    with caplog.at_level(logging.WARNING, logger="caching.entries"):
         for _ in range(2):
             assert _spoil("query:*", payload) == 2
             assert listed_price(client, product) == "12.50 EUR"

@@ -21,9 +21,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 import jobs.outbox
 from catalog import services
 from catalog.actors import MAX_RETRIES, CacheUnreachableError, catalog_cache_forget
-from config import redis_guard
-from config.lsn import primary_current_lsn
+from core import redis_guard
 from jobs.models import OutboxMessage
+from replication.lsn import primary_current_lsn
 from tests.catalog.pages import (
     cache_unreachable,
     current_price,

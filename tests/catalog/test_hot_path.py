@@ -9,7 +9,7 @@ from redis.cluster import RedisCluster
 
 from catalog import services
 from catalog.models import Product
-from config.redis_guard import redis_client
+from core.redis_guard import redis_client
 from tests.catalog.pages import cache_stat, current_price, product_page, redis_round_trips
 from tests.factories import ProductFactory
 

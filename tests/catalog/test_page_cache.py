@@ -248,7 +248,7 @@ def test_unreachable_redis_serves_pages_from_the_database_and_warns_once(
     client, product, settings, caplog
 ):
     cache_unreachable(settings)
-    with caplog.at_level(logging.WARNING, logger="config.redis_guard"):
+    with caplog.at_level(logging.WARNING, logger="core.redis_guard"):
         for path in ["/", f"/categories/{product.category.slug}/", f"/products/{product.slug}/"]:
             for _ in range(3):
                 assert client.get(path).status_code == 200

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from caching.watermark import write_watermark_get
 from catalog.selectors import category_page_get
-from catalog.write_watermark import write_watermark_get
 from tests.factories import (
     CategoryFactory,
     PictureFactory,

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 from django.http import Http404
 
+from caching.rebuild_once import read_or_rebuild_once
 from catalog import cached_reads, services
 from catalog.page_cache import _version_field, product_page_cached
-from catalog.rebuild_once import read_or_rebuild_once
-from config.redis_guard import cache_key, redis_client
+from core.redis_guard import cache_key, redis_client
 from tests.catalog.pages import at_once, cache_stat, current_price, listed_price, warm
 
 pytestmark = [
@@ -123,7 +123,7 @@ def _started(target: Callable[[], object]) -> tuple[threading.Thread, list]:
     def run():
         try:
             outcome.append(target())
-        except Exception as error:  # noqa: BLE001  (the test looks at it)
+        except Exception as error:  # noqa: BLE001  (reported below)
             outcome.append(error)
 
     thread = threading.Thread(target=run)

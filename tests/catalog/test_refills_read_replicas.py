@@ -1,6 +1,6 @@
 """Refills read a replica that has replayed every catalog write, never an older one.
 
-The catalog's write watermark (``catalog.write_watermark``) bounds what a refill must
+The catalog's write watermark (``caching.watermark``) bounds what a refill must
 see; these tests take away each thing a refill could rely on (the whole cache, the
 product's own written LSN, the watermark itself) while the replica lags, and check that
 no reader sees the old price after the write returned, and that nothing old is stored.
@@ -19,10 +19,10 @@ import requests
 from django.core.cache import caches
 from django.db import connections
 
+from caching.watermark import _key as watermark_key
 from catalog import services
 from catalog.page_cache import _pages_key, _written_key, product_page_cached
-from catalog.write_watermark import _key as watermark_key
-from config.redis_guard import redis_client
+from core.redis_guard import redis_client
 from tests.catalog.pages import current_price, listed_price, warm
 from tests.cluster import stopped, wait_for
 

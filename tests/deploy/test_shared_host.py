@@ -81,7 +81,7 @@ def test_postgres_refuses_every_role_without_a_password(
 ) -> None:
     port = cluster["services"][node]["port"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    done = subprocess.run(  # noqa: S603 - fixed argument list
+    done = subprocess.run(
         ["/usr/bin/psql", "-h", "127.0.0.1", "-p", str(port), "-U", role, "-w", "-d", "shop"],
         input="SELECT 1",
         env={**env, "PGPASSFILE": "/dev/null"},

@@ -2,7 +2,7 @@
 
 Rows must really reach the replica, so these tests commit (``transaction=True``). Where a
 read went is proved on the replica's connection (``CaptureQueriesContext``), as in
-tests/config/test_read_routing.py.
+tests/replication/test_read_routing.py.
 """
 
 from collections.abc import Iterator
@@ -13,13 +13,13 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from config.lsn import Lsn, lsn_format, primary_current_lsn
-from config.read_routing import RoutingScope, current_scope, note_writes
-from config.request_id import current_request_id
+from core.request_id import current_request_id
 from jobs.middleware import CarryRequestId, ReadAfterSenderCommit
 from jobs.models import OutboxMessage
+from replication.lsn import Lsn, lsn_format, primary_current_lsn
+from replication.routing import RoutingScope, current_scope, note_writes
 from tests.cluster import wait_for
-from tests.config.replicas import replica_has
+from tests.replication.replicas import replica_has
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 

@@ -11,13 +11,13 @@ import pytest
 from django.db import OperationalError, transaction
 from dramatiq.brokers.redis import RedisBroker
 
-from config.breaker import Breaker
-from config.lsn import lsn_parse
-from config.request_id import request_id_set
+from core.breaker import Breaker
+from core.request_id import request_id_set
 from jobs import outbox
 from jobs.errors import BrokerUnavailableError, OutsideTransactionError
 from jobs.models import OutboxMessage
 from jobs.selectors import job_queue_figures
+from replication.lsn import lsn_parse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUEUE = "outbox-test"

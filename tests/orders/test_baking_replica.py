@@ -12,14 +12,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from config.lsn import Lsn, lsn_format, primary_current_lsn
 from jobs.middleware import ReadAfterSenderCommit
 from orders import baking
 from orders.actors import MAX_ATTEMPTS
 from orders.models import SpecialOrder
+from replication.lsn import Lsn, lsn_format, primary_current_lsn
 from tests.cluster import wait_for
-from tests.config.replicas import replica_has
 from tests.factories import SpecialOrderFactory
+from tests.replication.replicas import replica_has
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 Status = SpecialOrder.Status

@@ -13,8 +13,8 @@ from jobs.models import OutboxMessage
 from orders import services
 from orders.models import SpecialOrder
 from orders.ratelimit import client_address, client_key
-from tests.config.replicas import replicated_product
 from tests.orders.conftest import NEW, order_form
+from tests.replication.replicas import replicated_product
 
 pytestmark = pytest.mark.django_db
 

@@ -90,7 +90,7 @@ def rabbitmq_stack(in_ci: bool, cluster) -> Iterator[str]:
                 **app_env(load_topology(layout), layout, name),
                 "DRAMATIQ_BROKER_URL": url,
             }
-            log = open(layout.logs / f"test-{name}.log", "w")  # noqa: SIM115
+            log = open(layout.logs / f"test-{name}.log", "w")
             processes.append(subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=log))
         clone = f"http://127.0.0.1:{port}"
         wait_for(lambda: _healthy(clone), timeout=30, what="the RabbitMQ clone's /healthz")

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from catalog import services
-from config.lsn import primary_current_lsn
 from prerender import store
 from prerender.actors import prerender_pages
 from prerender.build import site_build
 from prerender.services import pages_pending_resend, pages_rerender
+from replication.lsn import primary_current_lsn
 from tests.factories import CategoryFactory, admin_price_form
 from tests.prerender.conftest import make_product, published, queued
 from tests.workers import run_as_worker

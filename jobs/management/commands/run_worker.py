@@ -4,7 +4,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from config.stats import multiprocess_dir_empty
+from core.stats import multiprocess_dir_empty
 
 
 class Command(BaseCommand):

@@ -49,7 +49,7 @@ def _executable() -> str:
 def _free_port() -> int:
     """A free loopback port below Linux's ephemeral range (outgoing connections use those)."""
     for _ in range(50):
-        port = random.randint(20000, 32000)  # noqa: S311
+        port = random.randint(20000, 32000)
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:
                 return port
@@ -59,7 +59,7 @@ def _free_port() -> int:
 def start_mongo_server() -> MongoServer:
     """SecantusDB in memory on a loopback port, answering pings (about 1.5 s)."""
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [_executable(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -9,8 +9,8 @@ from django.core import signing
 from catalog.mongo.actors import catalog_mongo_project
 from catalog.mongo.sync import documents_sync
 from catalog.services import price_add
-from config.lsn import lsn_format, primary_current_lsn
-from config.read_your_writes import COOKIE, COOKIE_SALT
+from replication.lsn import lsn_format, primary_current_lsn
+from replication.read_your_writes import COOKIE, COOKIE_SALT
 from tests.catalog.mongo.pages import cache_emptied, served
 from tests.catalog.pages import current_price
 from tests.workers import run_as_worker

@@ -7,7 +7,7 @@ from catalog.mongo.documents import page_fields
 from catalog.mongo.projection import document_write, product_document_project
 from catalog.selectors import product_page_get
 from catalog.services import price_add, products_publish_set
-from config.lsn import primary_current_lsn
+from replication.lsn import primary_current_lsn
 from tests.catalog.mongo.pages import cache_emptied
 from tests.factories import ProductFactory
 
