@@ -90,11 +90,13 @@ bench: bootstrap  ## Measure the serving tiers of the running cluster (make up f
 	@$(INSTALL_PACKAGES) wrk
 	$(PY) -m deploy.bench
 
-.PHONY: test
+.PHONY: test test-machinery
 test: bootstrap-test  ## Start the services the tests need, then run every test, lint and deploy checks.
 	$(PY) -m deploy up
 	$(VENV)/bin/pytest --cov
-	@$(MAKE) --no-print-directory lint check-deploy
+	@$(MAKE) --no-print-directory lint check-deploy test-machinery
+test-machinery: $(VENV)/.installed  ## The machinery's tests in a copy without the demo shop (cluster up).
+	$(PY) -m tests.machinery
 
 .PHONY: hosts-test
 hosts-test: bootstrap  ## As root: Ansible deploys to network-namespace hosts, checked from outside, then torn down.
@@ -112,7 +114,8 @@ lint: $(VENV)/.installed  ## ruff lint and format check, mypy with django-stubs.
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# The django-stubs plugin loads the settings: placeholders stand in for the services.
-	DJANGO_SECRET_KEY=lint-placeholder DATABASE_URL=postgres://shop@localhost/shop REDIS_URL=redis://localhost/0 \
+	@# PYTHONPATH: the project's tests package before the one django-distill installs.
+	PYTHONPATH=. DJANGO_SECRET_KEY=lint-placeholder DATABASE_URL=postgres://shop@localhost/shop REDIS_URL=redis://localhost/0 \
 	REDIS_CACHE_URL=redis://localhost/1 DRAMATIQ_BROKER_URL=redis://localhost/2 \
 	$(VENV)/bin/mypy
 

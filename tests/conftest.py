@@ -1,4 +1,4 @@
-"""Shared fixtures.
+"""Shared fixtures; the demo shop's are in tests/shop_fixtures.py.
 
 The services (Postgres primary + replica, Redis, the gunicorn clones behind nginx) are
 the project's own, started by ``make test`` with ``python -m deploy up`` before pytest
@@ -16,18 +16,30 @@ from typing import Any
 import pytest
 import requests
 
-from tests.cluster import deploy
-from tests.deploy.helpers import deploy_cli
-from tests.factories import (
-    PICTURE_IMAGE,
-    PictureFactory,
-    PriceFactory,
-    ProductFactory,
-    ProductTextFactory,
-)
+from tests.cluster import deploy, stopped
+from tests.deploy.helpers import cluster_status, deploy_cli
 
 # The cache's tests on a Redis Cluster too: the ``cache_server`` fixture.
 pytest_plugins = ["tests.redis_cluster"]
+
+# A test that takes one of these fixtures, or whose module uses one of these helpers, needs
+# the running cluster's processes (nginx, clones, workers): it is marked ``cluster``, so
+# ``pytest -m "not cluster"`` runs the others, which need only the data services.
+CLUSTER_FIXTURES = {"cluster", "lb_url", "product_slug", "delayed_replica"}
+CLUSTER_HELPERS = (deploy, stopped, deploy_cli, cluster_status)
+
+
+def _needs_cluster(item: pytest.Item) -> bool:
+    if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    module = vars(getattr(item, "module", None) or object)
+    return any(value is helper for value in module.values() for helper in CLUSTER_HELPERS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _needs_cluster(item):
+            item.add_marker(pytest.mark.cluster)
 
 
 @pytest.fixture(autouse=True)
@@ -57,24 +69,9 @@ def _empty_test_cache():
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploads and baked pictures go to a per-test directory holding the factories' picture.
-
-    Never the cluster's media directory: a clean checkout's cluster has none, and tests
-    must not leave files in it.
-    """
-    from catalog.seeding import cake_picture
-
+    """Uploads go to a per-test directory, never the cluster's media directory: a clean
+    checkout's cluster has none, and tests must not leave files in it."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    picture = settings.MEDIA_ROOT / PICTURE_IMAGE
-    picture.parent.mkdir(parents=True)
-    picture.write_bytes(cake_picture((214, 160, 120)))
-
-
-@pytest.fixture(autouse=True)
-def _prerender_in_tmp(settings, tmp_path):
-    """Pages prerendered in a test go to a per-test directory, never the cluster's: a
-    test's catalog writes (in the test database) must not take the cluster's pages out."""
-    settings.PRERENDER_ROOT = tmp_path / "prerendered"
 
 
 @pytest.fixture
@@ -85,16 +82,6 @@ def delayed_replica() -> Iterator[None]:
         yield
     finally:
         deploy("replica-delay", "0")
-
-
-@pytest.fixture
-def product():
-    """A published product with a price, a text and a picture."""
-    product = ProductFactory()
-    PriceFactory(product=product)
-    ProductTextFactory(product=product)
-    PictureFactory(product=product)
-    return product
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError, connections
 
 from replication.replica_health import replica_is_cooling_down
-from tests.replication.replicas import extra_replica, read_once, replicated_product, silent_port
+from tests.replication.replicas import extra_replica, read_once, replicated_book, silent_port
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -22,7 +22,7 @@ def _timed_read(*watched: str) -> tuple[str, float]:
 
 
 def test_a_replica_that_never_answers_costs_one_read_at_most_the_connect_timeout(settings, caplog):
-    replicated_product()
+    replicated_book()
     caplog.set_level(logging.WARNING, logger="replication.replica_health")
     bound = settings.DATABASE_CONNECT_TIMEOUT_SECONDS
     with silent_port() as port, extra_replica("replica_hung", HOST="127.0.0.1", PORT=port):

@@ -19,7 +19,6 @@ def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, 
     assert cluster["services"]["redis_broker"]["url"].endswith(f"@127.0.0.1:{broker_port}/0")
     assert cluster["services"]["redis_broker"]["healthy"] is True
     jobs = cluster["jobs"]
-    assert set(jobs["orders"]["by_status"]) == {"QUEUED", "BAKING", "READY", "FAILED"}
     assert jobs["broker"]["ok"] is True and jobs["broker"]["kind"] == "redis"
     assert "unsent" in jobs["outbox"]
 

@@ -11,7 +11,10 @@ from ops import health
 from replication.databases import PRIMARY
 from tests.replication.replicas import closed_port, extra_replica, silent_port
 
-pytestmark = pytest.mark.django_db(databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "replica"]),
+    pytest.mark.urls("tests.testapp.urls"),
+]
 
 
 @contextmanager
@@ -119,14 +122,14 @@ def test_a_clone_answers_a_health_check_sent_to_its_own_address(client, settings
     settings.SECURE_SSL_REDIRECT = True
 
     checked = client.get("/healthz", HTTP_HOST="10.0.0.5:8001")
-    page = client.get("/cart/", HTTP_HOST="10.0.0.5:8001")
-    redirected = client.get("/cart/", HTTP_HOST="shop.example.com")
+    page = client.get("/books.json", HTTP_HOST="10.0.0.5:8001")
+    redirected = client.get("/books.json", HTTP_HOST="shop.example.com")
 
     assert checked.status_code == 200
     assert client.head("/healthz", HTTP_HOST="10.0.0.5:8001").status_code == 200
     assert page.status_code == 400  # every other page still validates the Host
     assert redirected.status_code == 301
-    assert redirected["Location"] == "https://shop.example.com/cart/"
+    assert redirected["Location"] == "https://shop.example.com/books.json"
     assert {r["X-Clone"] for r in (page, redirected)} == {settings.CLONE_NAME}
 
 

@@ -35,6 +35,7 @@ from orders.actors import MAX_ATTEMPTS, bake_special_order
 from orders.models import SpecialOrder
 from tests.cluster import wait_for
 from tests.deploy.helpers import CHECKOUT, new_session
+from tests.shop_fixtures import *  # noqa: F403  (the shop's fixtures)
 from tests.workers import run_as_worker
 
 NEW = "/orders/special/new/"

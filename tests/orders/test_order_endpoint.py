@@ -13,8 +13,10 @@ from jobs.models import OutboxMessage
 from orders import services
 from orders.models import SpecialOrder
 from orders.ratelimit import client_address, client_key
+from replication.lsn import primary_current_lsn
+from tests.cluster import wait_for
 from tests.orders.conftest import NEW, order_form
-from tests.replication.replicas import replicated_product
+from tests.replication.replicas import replica_has
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +75,10 @@ def outbox_refuses_rows() -> Iterator[None]:
 # Really committed or really rolled back; the form reads the product from the replica.
 @pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 def test_an_order_whose_job_cannot_be_recorded_is_not_placed_and_the_shopper_may_retry(
-    client, outbox_refuses_rows
+    client, product, outbox_refuses_rows
 ):
-    product = replicated_product()
+    lsn = primary_current_lsn()
+    wait_for(lambda: replica_has(lsn), timeout=10, what="replica catch-up")
 
     response = client.post(NEW, order_form(product.slug, "Hi"))
 

@@ -9,6 +9,7 @@ from jobs.models import OutboxMessage
 from prerender import store
 from prerender.build import site_build
 from tests.factories import PriceFactory, ProductFactory, ProductTextFactory
+from tests.shop_fixtures import *  # noqa: F403  (the shop's fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -13,44 +13,43 @@ from contextlib import ExitStack, contextmanager
 from django.db import connections
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from catalog.models import Product
 from replication.lsn import Lsn, primary_current_lsn
 from replication.routing import reading_after, routing_scope
 from tests.cluster import wait_for
-from tests.factories import PriceFactory, ProductFactory, ProductTextFactory
+from tests.testapp.models import Book
+from tests.testapp.rows import book_create
 
 
 def replica_has(lsn: Lsn) -> bool:
     """Whether a reader that must see ``lsn`` is served by the replica."""
     with reading_after(lsn) as scope:
-        Product.objects.exists()
+        Book.objects.exists()
         return scope.read_alias == "replica"
 
 
-def replicated_product(**price: object) -> Product:
-    """A committed product with a text and a price, once the replica has replayed it."""
-    product = ProductFactory()
-    ProductTextFactory(product=product)
-    PriceFactory(product=product, **price)
+def replicated_book(**fields: object) -> Book:
+    """A committed book with a chapter, once the replica has replayed it."""
+    book = book_create(**fields)
+    book.chapters.create(title="Chapter 1")
     lsn = primary_current_lsn()
     wait_for(lambda: replica_has(lsn), timeout=10, what="replica catch-up")
-    return product
+    return book
 
 
 def read_once(*watched: str) -> str:
-    """Read products in a new routing scope; the one alias of ``watched`` that ran the read.
+    """Read books in a new routing scope; the one alias of ``watched`` that ran the read.
 
-    The probe queries do not count: only a query on the product table does. Aliases that
+    The probe queries do not count: only a query on the book table does. Aliases that
     cannot connect must not be watched (watching opens a connection).
     """
-    table = f'"{Product._meta.db_table}"'
+    table = f'"{Book._meta.db_table}"'
     with ExitStack() as stack:
         captured = {
             alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
             for alias in watched
         }
         with routing_scope():
-            assert Product.objects.exists()
+            assert Book.objects.exists()
     served = [
         alias
         for alias, queries in captured.items()

@@ -14,14 +14,17 @@ from django.db import OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from catalog.models import Product
 from replication import read_your_writes
 from replication.lsn import lsn_format
 from replication.read_your_writes import COOKIE, COOKIE_SALT, ReadYourWritesMiddleware
-from tests.factories import ProductFactory
-from tests.replication.replicas import replicated_product
+from tests.replication.replicas import replicated_book
+from tests.testapp.models import Book
+from tests.testapp.rows import book_create
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.urls("tests.testapp.urls"),
+]
 FAR_AHEAD = lsn_format(2**62)  # a write no replica has replayed
 
 
@@ -35,46 +38,47 @@ def _signed(value: str) -> str:
 
 
 def _write(request: HttpRequest) -> HttpResponse:
-    ProductFactory()
+    book_create()
     return HttpResponse("written")
 
 
 def _read(request: HttpRequest) -> HttpResponse:
-    Product.objects.exists()
+    Book.objects.exists()
     return HttpResponse("read")
 
 
 def test_a_write_whose_position_cannot_be_read_succeeds_and_its_reads_stay_on_the_primary(
     rf, monkeypatch, caplog
 ):
-    replicated_product()
+    replicated_book()
 
     def primary_gone():
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(read_your_writes, "primary_current_lsn", primary_gone)
-    written = ReadYourWritesMiddleware(_write)(rf.post("/orders/"))
+    written = ReadYourWritesMiddleware(_write)(rf.post("/books/new/"))
 
     assert written.status_code == 200
     assert "Cannot read the primary's WAL position" in caplog.text
-    later = rf.get("/cart/")
+    later = rf.get("/books.json")
     later.COOKIES[COOKIE] = written.cookies[COOKIE].value
     with CaptureQueriesContext(connections["replica"]) as on_replica:
         read = ReadYourWritesMiddleware(_read)(later)
     assert read["X-DB-Read"] == "default (pinned)"
     assert on_replica.captured_queries == []
-    assert ReadYourWritesMiddleware(_read)(rf.get("/cart/"))["X-DB-Read"] == "replica (replica)"
+    fresh = ReadYourWritesMiddleware(_read)(rf.get("/books.json"))
+    assert fresh["X-DB-Read"] == "replica (replica)"
 
 
 def _read_with_cookie(client, value: str) -> str:
     client.cookies[COOKIE] = value
-    response = client.get("/cart/")
+    response = client.get("/books.json")
     assert response.status_code == 200
     return response["X-DB-Read"]
 
 
 def test_a_trusted_cookie_keeps_the_reads_on_the_primary_until_a_replica_has_the_write(client):
-    replicated_product()
+    replicated_book()
     assert _read_with_cookie(client, _signed(FAR_AHEAD)) == "default (sticky)"
 
 
@@ -90,7 +94,7 @@ def _expired() -> str:
 
 @pytest.mark.parametrize("cookie", ["tampered", "expired", "not an lsn", "unsigned"])
 def test_an_untrustworthy_cookie_is_ignored(client, cookie):
-    replicated_product()
+    replicated_book()
     value = {
         "tampered": _tampered,
         "expired": _expired,

@@ -16,8 +16,9 @@ import pytest
 from replication.databases import PRIMARY
 from replication.lsn import primary_current_lsn
 from tests.cluster import wait_for
-from tests.factories import ProductFactory, ProductTextFactory
 from tests.replication.replicas import read_once
+from tests.testapp.models import Chapter
+from tests.testapp.rows import book_create
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 BOUND = 64 * 1024
@@ -33,9 +34,10 @@ def test_a_replica_lagging_beyond_the_bound_is_skipped_until_it_catches_up(
     settings.REPLICA_MAX_LAG_BYTES = BOUND
     settings.REPLICA_COOLDOWN_SECONDS = 0.2
     caplog.set_level(logging.WARNING, logger="replication.replica_health")
-    product = ProductFactory()  # its commit holds replay for 3 s...
+    book = book_create()  # its commit holds replay for 3 s...
     held_at = primary_current_lsn()
-    ProductTextFactory(product=product, body=secrets.token_hex(512 * 1024))  # ...behind it: 1 MB
+    chapters = [Chapter(book=book, title=secrets.token_hex(100)) for _ in range(5000)]
+    Chapter.objects.bulk_create(chapters)  # ...behind it: 1 MB of titles
     assert primary_current_lsn() - held_at > 4 * BOUND
 
     wait_for(lambda: read_once(PRIMARY, "replica") == PRIMARY, timeout=2, what="a skipped replica")

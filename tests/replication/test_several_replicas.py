@@ -6,7 +6,7 @@ length of a test (``tests.replication.replicas.extra_replica``): either a second
 live replica (a stand-in for a second replica host, which the router cannot tell
 apart), an address where nothing listens (a replica host that is down), or the primary
 itself (a misconfigured URL). Which alias served a read is read off the connections:
-the one that ran the query on the product table.
+the one that ran the query on the book table.
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ import logging
 import pytest
 from django.db import connections
 
-from catalog.models import Product
 from replication.lsn import primary_current_lsn
 from replication.replica_health import replica_is_cooling_down
 from replication.routing import reading_after, routing_scope
 from tests.cluster import wait_for
-from tests.factories import ProductFactory
 from tests.replication.replicas import (
     closed_port,
     extra_replica,
     probes_on,
     read_once,
     replica_has,
-    replicated_product,
+    replicated_book,
 )
+from tests.testapp.models import Book
+from tests.testapp.rows import book_create
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -39,7 +39,7 @@ def _warnings_about(caplog, alias: str) -> list[str]:
 
 
 def test_reads_spread_over_every_healthy_replica():
-    replicated_product()
+    replicated_book()
     with extra_replica("replica2"):
         served = [read_once("default", "replica", "replica2") for _ in range(40)]
 
@@ -47,7 +47,7 @@ def test_reads_spread_over_every_healthy_replica():
 
 
 def test_a_dead_replica_among_several_is_skipped_and_no_read_fails(caplog):
-    replicated_product()
+    replicated_book()
     caplog.set_level(logging.WARNING, logger="replication.replica_health")
     with extra_replica("replica_down", HOST="127.0.0.1", PORT=closed_port()):
         served = [read_once("default", "replica") for _ in range(20)]
@@ -60,7 +60,7 @@ def test_a_dead_replica_among_several_is_skipped_and_no_read_fails(caplog):
 
 
 def test_a_server_that_is_not_a_replica_is_never_read_from(caplog):
-    replicated_product()
+    replicated_book()
     caplog.set_level(logging.WARNING, logger="replication.replica_health")
     primary = connections["default"].settings_dict
     with extra_replica("replica_is_primary", HOST=primary["HOST"], PORT=primary["PORT"]):
@@ -75,15 +75,15 @@ def test_a_server_that_is_not_a_replica_is_never_read_from(caplog):
 
 def test_an_inner_scope_reads_the_replica_the_outer_one_chose_without_probing_again():
     """Not a second random pick, which could be an older replica than the first."""
-    replicated_product()
+    replicated_book()
     written = primary_current_lsn()
     wait_for(lambda: replica_has(written), timeout=10, what="replica catch-up")
     with extra_replica("replica2"):
         for _ in range(10):
             with routing_scope() as outer:
-                assert Product.objects.exists()
+                assert Book.objects.exists()
                 with probes_on("replica", "replica2") as probes, reading_after(written) as inner:
-                    assert Product.objects.exists()
+                    assert Book.objects.exists()
 
             assert outer.read_alias in {"replica", "replica2"}
             assert inner.read_alias == outer.read_alias
@@ -91,12 +91,12 @@ def test_an_inner_scope_reads_the_replica_the_outer_one_chose_without_probing_ag
 
 
 def test_an_inner_scope_waiting_for_a_later_write_than_the_outer_one_saw_probes_again():
-    replicated_product()
+    replicated_book()
     with extra_replica("replica2"), routing_scope() as outer:
-        assert Product.objects.exists()
-        ProductFactory()  # committed after the outer scope chose its replica
+        assert Book.objects.exists()
+        book_create()  # committed after the outer scope chose its replica
         with probes_on("replica", "replica2") as probes, reading_after(primary_current_lsn()):
-            assert Product.objects.exists()
+            assert Book.objects.exists()
 
     assert outer.read_alias in {"replica", "replica2"}
     assert probes  # the outer choice does not prove the replica has that write

@@ -1,4 +1,4 @@
-"""A stopped replica costs no request, and comes back into use by itself.
+"""A stopped replica costs no shop page, and comes back into use by itself.
 
 Runs against the real cluster through nginx: the clones are not restarted. Reads are
 watched on the cart page, which reads products through the router on every request
