@@ -33,11 +33,21 @@ bootstrap:  ## Install missing Debian packages, the app tier's user (as root), t
 bootstrap-test: bootstrap  ## Also a Chromium for the browser tests (when none is installed) and wrk.
 	@$(INSTALL_PACKAGES) --browser wrk
 
+# requirements-dev.txt locks the app's, the local servers' and the tools' dependencies.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-local.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (Debian 12: apt-get install python3 python3-venv)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
+
+# The lock files, in this order: each is compiled at the versions of the ones before it.
+LOCKS := requirements.txt requirements-local.txt requirements-dev.txt requirements-hosts.txt
+.PHONY: lock
+lock: $(VENV)/.installed  ## Pin every indirect dependency: requirements*.in -> requirements*.txt.
+	@for lock in $(LOCKS); do \
+	  CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile -q --strip-extras \
+	    --no-emit-index-url --no-emit-find-links --output-file $$lock $${lock%.txt}.in || exit 1; \
+	done
 
 .PHONY: up
 up: bootstrap  ## Start the whole local cluster, seed demo data, print the URLs (MONGO=1: read model).
@@ -109,10 +119,12 @@ $(VENV)/.hosts-installed: requirements-hosts.txt $(VENV)/.installed
 	$(VENV)/bin/pip install -q -r requirements-hosts.txt
 	touch $@
 
-.PHONY: lint
+.PHONY: lint mypy
 lint: $(VENV)/.installed  ## ruff lint and format check, mypy with django-stubs.
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory mypy
+mypy: $(VENV)/.installed  # lint's type check (also a pre-commit hook).
 	@# The django-stubs plugin loads the settings: placeholders stand in for the services.
 	@# PYTHONPATH: the project's tests package before the one django-distill installs.
 	PYTHONPATH=. DJANGO_SECRET_KEY=lint-placeholder DATABASE_URL=postgres://shop@localhost/shop REDIS_URL=redis://localhost/0 \

@@ -11,14 +11,18 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class PriceInline(admin.TabularInline):
+class ProductPartInline(admin.TabularInline):
+    """A part of the product, edited on its page; no empty rows until asked for."""
+
+    extra = 0
+
+
+class PriceInline(ProductPartInline):
     model = Price
-    extra = 0
 
 
-class PictureInline(admin.TabularInline):
+class PictureInline(ProductPartInline):
     model = Picture
-    extra = 0
 
 
 class ProductTextInline(admin.StackedInline):
@@ -26,9 +30,8 @@ class ProductTextInline(admin.StackedInline):
     extra = 0
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(ProductPartInline):
     model = Review
-    extra = 0
     ordering = ["-created"]
 
 

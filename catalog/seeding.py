@@ -161,47 +161,49 @@ def _product_batch_create(
 
     prices, texts, pictures, reviews = [], [], [], []
     for product, image in rows:
-        base = Decimal(rng.randrange(250, 4500)) / 100
-        prices.append(
-            Price(
-                product=product,
-                amount=base,
-                valid_from=now - timedelta(days=rng.randrange(60, 400)),
-            )
-        )
-        if rng.random() < 0.3:
-            raised = (base * Decimal("1.08")).quantize(Decimal("0.01"))
-            prices.append(
-                Price(
-                    product=product,
-                    amount=raised,
-                    valid_from=now - timedelta(days=rng.randrange(1, 59)),
-                )
-            )
-        texts.append(
-            ProductText(
-                product=product,
-                language="en",
-                title=product.name,
-                body=f"Our {product.name.lower()}, baked every morning with {rng.choice(FLAVOURS)} "
-                "and butter from the valley. Ask us about custom writing.",
-            )
-        )
+        prices += _prices(rng, product=product, now=now)
+        texts.append(_text(rng, product=product))
         pictures.append(Picture(product=product, image=image, alt=product.name, order=0))
-        for _ in range(reviews_per_product):
-            reviews.append(
-                Review(
-                    product=product,
-                    author_name=rng.choice(AUTHORS),
-                    rating=rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 3, 6, 8])[0],
-                    body=rng.choice(REVIEW_LINES),
-                    created=now - timedelta(minutes=rng.randrange(1, 500_000)),
-                )
-            )
+        reviews += _reviews(rng, product=product, count=reviews_per_product, now=now)
     Price.objects.bulk_create(prices, batch_size=BATCH)
     ProductText.objects.bulk_create(texts, batch_size=BATCH)
     Picture.objects.bulk_create(pictures, batch_size=BATCH)
     Review.objects.bulk_create(reviews, batch_size=BATCH)
+
+
+def _prices(rng: random.Random, *, product: Product, now) -> list[Price]:
+    """A price for months now, and for some products a raise in the last few weeks."""
+    base = Decimal(rng.randrange(250, 4500)) / 100
+    since = now - timedelta(days=rng.randrange(60, 400))
+    prices = [Price(product=product, amount=base, valid_from=since)]
+    if rng.random() < 0.3:
+        raised = (base * Decimal("1.08")).quantize(Decimal("0.01"))
+        since = now - timedelta(days=rng.randrange(1, 59))
+        prices.append(Price(product=product, amount=raised, valid_from=since))
+    return prices
+
+
+def _text(rng: random.Random, *, product: Product) -> ProductText:
+    return ProductText(
+        product=product,
+        language="en",
+        title=product.name,
+        body=f"Our {product.name.lower()}, baked every morning with {rng.choice(FLAVOURS)} "
+        "and butter from the valley. Ask us about custom writing.",
+    )
+
+
+def _reviews(rng: random.Random, *, product: Product, count: int, now) -> list[Review]:
+    return [
+        Review(
+            product=product,
+            author_name=rng.choice(AUTHORS),
+            rating=rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 3, 6, 8])[0],
+            body=rng.choice(REVIEW_LINES),
+            created=now - timedelta(minutes=rng.randrange(1, 500_000)),
+        )
+        for _ in range(count)
+    ]
 
 
 def cake_picture(colour: tuple[int, int, int]) -> bytes:

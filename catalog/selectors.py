@@ -29,6 +29,9 @@ class PriceData:
     currency: str
     valid_from: datetime
 
+    def in_force(self, now: datetime) -> bool:
+        return self.valid_from <= now
+
 
 @dataclass(frozen=True)
 class PictureData:
@@ -84,7 +87,7 @@ class ProductPage:
         """Worked out when read, not when assembled: a cached page must switch to a
         scheduled price at its ``valid_from`` without being rebuilt."""
         now = timezone.now()
-        return next((price for price in self.prices if price.valid_from <= now), None)
+        return next((price for price in self.prices if price.in_force(now)), None)
 
     def text_for(self, language: str) -> TextData | None:
         """The text in ``language``, else the first one there is."""
@@ -164,10 +167,6 @@ def category_list() -> list[CategorySummary]:
         product_count=Count("products", filter=Q(products__published=True))
     ).order_by("name")
     return [CategorySummary(c.slug, c.name, c.product_count) for c in categories]
-
-
-def product_is_for_sale(*, slug: str) -> bool:
-    return Product.objects.filter(slug=slug, published=True).exists()
 
 
 def products_with_current_price(*, now: datetime | None = None) -> QuerySet[Product]:

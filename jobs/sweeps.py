@@ -1,6 +1,6 @@
 """Periodic sweeps: small idempotent jobs that apps want run every so often.
 
-An app registers a sweep from its ``AppConfig.ready`` (by dotted path, so nothing is
+An app's sweeps are named in ``settings.JOB_SWEEPS`` (by dotted path, so nothing is
 imported before django-dramatiq has set up the broker the app's actors bind to), and the
 outbox relay runs the due ones between its batches (``jobs.relay``). So an app can
 re-check its own state, e.g. ``orders`` sending again the job of an order whose job was
@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
 from core.errors import describe
@@ -36,16 +37,9 @@ class Sweep:
     every_seconds: float
 
 
-_SWEEPS: dict[str, Sweep] = {}
-
-
-def sweep_register(*, name: str, path: str, every_seconds: float) -> None:
-    """Have the relay call the function at ``path`` every ``every_seconds``."""
-    _SWEEPS[name] = Sweep(name=name, path=path, every_seconds=every_seconds)
-
-
-def sweeps_registered() -> list[Sweep]:
-    return list(_SWEEPS.values())
+def sweeps_configured() -> list[Sweep]:
+    """``settings.JOB_SWEEPS``: name -> (function path, seconds between runs)."""
+    return [Sweep(name, path, every) for name, (path, every) in settings.JOB_SWEEPS.items()]
 
 
 class SweepSchedule:
@@ -57,7 +51,7 @@ class SweepSchedule:
         self._last_run: dict[str, float] = {}
 
     def run_due(self) -> None:
-        for sweep in sweeps_registered():
+        for sweep in sweeps_configured():
             now = self._clock()
             last = self._last_run.get(sweep.name)
             if last is not None and now - last < sweep.every_seconds:

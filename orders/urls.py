@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from orders import views
 
@@ -6,10 +6,16 @@ app_name = "orders"
 
 urlpatterns = [
     path("special/new/", views.special_order_new, name="special_order_new"),
-    path("<uuid:order_uuid>/", views.special_order_detail, name="special_order_detail"),
+    # One order's pages, under its id.
     path(
-        "<uuid:order_uuid>/status.json",
-        views.special_order_status_json,
-        name="special_order_status_json",
+        "<uuid:order_uuid>/",
+        include(
+            [
+                path("", views.special_order_detail, name="special_order_detail"),
+                path(
+                    "status.json", views.special_order_status_json, name="special_order_status_json"
+                ),
+            ]
+        ),
     ),
 ]

@@ -88,7 +88,4 @@ def _remembered_write(request: HttpRequest) -> tuple[Lsn | None, bool]:
         return None, False  # no cookie, tampered or expired: nothing to wait for
     if text == ON_PRIMARY:
         return None, True
-    try:
-        return lsn_parse(text), False
-    except ValueError:
-        return None, False  # signed by us but not an LSN (an older release's format)
+    return lsn_parse(text), False

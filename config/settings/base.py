@@ -340,17 +340,34 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="bakery@localhost"
 SHOP_PUBLIC_URL = env(
     "SHOP_PUBLIC_URL", default=env("SHOP_LB_URL", default="http://localhost:8000")
 )
-# Extra sections of /healthz: name -> function returning a JSON-ready dict. They may read
-# the primary database; while it is unavailable they are reported as skipped.
+# What the apps add to the machinery; the demo shop's apps add theirs below.
 # Figures about the cluster that /metrics reads at each scrape: functions returning
 # Prometheus metric families (ops/metrics.py).
 METRICS_COLLECTORS = ["jobs.metrics.job_metrics"]
+# Extra sections of /healthz: name -> function returning a JSON-ready dict. They may read
+# the primary database; while it is unavailable they are reported as skipped.
 HEALTHZ_SECTIONS = {"jobs": "jobs.selectors.job_queue_figures"}
+# Periodic sweeps that the outbox relay runs between its batches (jobs/sweeps.py):
+# name -> (function returning how many things it fixed, seconds between runs).
+JOB_SWEEPS: dict[str, tuple[str, float]] = {}
 if "orders" in DEMO_APPS:
     METRICS_COLLECTORS.append("orders.metrics.order_metrics")
     HEALTHZ_SECTIONS["orders"] = "orders.selectors.special_order_queue_figures"
+    # A job can be lost for good (dead-lettered while the database was down): send the
+    # job of such an order again.
+    JOB_SWEEPS["special orders stuck in the oven"] = (
+        "orders.services.special_orders_resend_stuck",
+        60,
+    )
 if "prerender" in DEMO_APPS:
     HEALTHZ_SECTIONS["prerender"] = "prerender.selectors.prerender_figures"
+    # Pages whose re-render job was lost are rendered again; the nightly build is started
+    # by whichever relay first sees its time come (prerender/nightly.py).
+    JOB_SWEEPS["prerendered pages still out of service"] = (
+        "prerender.services.pages_pending_resend",
+        30,
+    )
+    JOB_SWEEPS["nightly prerender build"] = ("prerender.nightly.nightly_build_if_due", 60)
 if CATALOG_READ_MODEL == "mongo" and "catalog.mongo" in DEMO_APPS:
     HEALTHZ_SECTIONS["mongo"] = "catalog.mongo.selectors.mongo_health"
 # ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 import pytest
 from django.db import OperationalError
 
-from jobs import relay, sweeps
+from jobs import relay
 from jobs.errors import BrokerUnavailableError
 
 SWEPT: list[str] = []
@@ -31,12 +31,12 @@ def _database_down(*args, **kwargs):
 
 
 @pytest.fixture
-def run_relay(monkeypatch):
+def run_relay(monkeypatch, settings):
     """Run the relay loop over ``outcomes`` (a count sent, or an error raised), no sleeping."""
+    settings.JOB_SWEEPS = {}  # none but the test's own
     sleeps: list[float] = []
     monkeypatch.setattr(relay.time, "sleep", sleeps.append)
     monkeypatch.setattr(relay, "outbox_unsent_figures", _database_down)
-    monkeypatch.setattr(sweeps, "_SWEEPS", {})  # none but the test's own
 
     def run(outcomes: list[int | Exception]) -> list[float]:
         script = iter(outcomes)
@@ -92,10 +92,14 @@ def test_a_database_outage_is_named_as_such(run_relay, caplog):
     )
 
 
-def test_the_relay_runs_each_sweep_on_its_interval_and_outlives_a_failing_one(run_relay, caplog):
+def test_the_relay_runs_each_sweep_on_its_interval_and_outlives_a_failing_one(
+    run_relay, caplog, settings
+):
     SWEPT.clear()
-    sweeps.sweep_register(name="failing", path=f"{__name__}.sweep_failing", every_seconds=0)
-    sweeps.sweep_register(name="hourly", path=f"{__name__}.sweep_counting", every_seconds=3600)
+    settings.JOB_SWEEPS = {
+        "failing": (f"{__name__}.sweep_failing", 0),
+        "hourly": (f"{__name__}.sweep_counting", 3600),
+    }
 
     with caplog.at_level(logging.WARNING, logger="jobs.sweeps"):
         run_relay([0, 0, 0])
@@ -106,9 +110,9 @@ def test_the_relay_runs_each_sweep_on_its_interval_and_outlives_a_failing_one(ru
     )
 
 
-def test_no_sweep_runs_while_the_broker_or_the_database_is_down(run_relay):
+def test_no_sweep_runs_while_the_broker_or_the_database_is_down(run_relay, settings):
     SWEPT.clear()
-    sweeps.sweep_register(name="always", path=f"{__name__}.sweep_counting", every_seconds=0)
+    settings.JOB_SWEEPS = {"always": (f"{__name__}.sweep_counting", 0)}
 
     run_relay(
         [

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from jobs.models import OutboxMessage
-from jobs.sweeps import sweeps_registered
+from jobs.sweeps import sweeps_configured
 from orders import baking, services
 from orders.actors import MAX_ATTEMPTS, MAX_RETRIES, STUCK_AFTER, bake_special_order
 from orders.models import SpecialOrder
@@ -182,7 +182,7 @@ def test_staff_can_retry_a_stuck_order_but_not_one_in_the_oven_right_now(admin_c
 
 
 def test_the_outbox_relay_runs_the_stuck_order_sweep_every_minute():
-    [sweep] = [s for s in sweeps_registered() if s.path.startswith("orders.")]
+    [sweep] = [s for s in sweeps_configured() if s.path.startswith("orders.")]
 
     assert sweep.every_seconds == 60
     assert import_string(sweep.path) is services.special_orders_resend_stuck

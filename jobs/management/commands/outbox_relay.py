@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from jobs.outbox import outbox_send_due
 from jobs.relay import relay_forever
-from jobs.sweeps import sweep_run, sweeps_registered
+from jobs.sweeps import sweep_run, sweeps_configured
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, **options):
         if once:
-            for sweep in sweeps_registered():
+            for sweep in sweeps_configured():
                 self.stdout.write(f"sweep {sweep.name!r}: {sweep_run(sweep)} fixed")
             self.stdout.write(f"sent {outbox_send_due()} jobs")
             return
