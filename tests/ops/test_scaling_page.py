@@ -27,7 +27,9 @@ def test_a_shopper_who_is_not_staff_does_not_see_it(client):
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_staff_see_every_clone_with_its_health_release_and_fingerprint(admin_client, settings):
+def test_staff_see_every_clone_with_its_health_release_and_fingerprint(
+    admin_client, settings, cluster
+):
     assert settings.SHOP_CLONE_URLS, "cluster.env names the clones (python -m deploy up)"
     response = admin_client.get(PAGE)
 
