@@ -32,8 +32,9 @@ CLUSTER_HELPERS = (deploy, stopped, deploy_cli, cluster_status)
 def _needs_cluster(item: pytest.Item) -> bool:
     if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True
-    module = vars(getattr(item, "module", None) or object)
-    return any(value is helper for value in module.values() for helper in CLUSTER_HELPERS)
+    module = getattr(item, "module", None)
+    names = vars(module).values() if module else ()
+    return any(value is helper for value in names for helper in CLUSTER_HELPERS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
