@@ -1,4 +1,4 @@
-"""Entries of the catalog's caches are pickles; one that cannot be loaded is a miss.
+"""Cache entries are pickles; one that cannot be loaded is a miss.
 
 During a rolling deploy clones of two releases share the cache Redis. Keys carry the
 schema version of the class cached under them (``CACHE_VERSION``), so each release reads

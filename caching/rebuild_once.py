@@ -1,4 +1,4 @@
-"""One rebuild per missing cache entry at a time: the stampede guard of both catalog caches.
+"""One rebuild per missing cache entry at a time: the stampede guard of cached objects and queries.
 
 A write drops a product's page or moves a table's generation, and every clone misses
 that hot entry at the same moment. Unguarded, each of those requests would run the
