@@ -85,7 +85,7 @@ class ObjectCache(Generic[T]):
         try:
             return read_or_rebuild_once(
                 client,
-                key=f"{self.name}:{self._field()}:{key}",
+                key=self.rebuild_key(key),
                 stat=self.stat,
                 first_read=lambda: _read(self, client, key, rendering, count=True),
                 read=lambda: _read(self, client, key, rendering, count=False),
@@ -103,9 +103,9 @@ class ObjectCache(Generic[T]):
         if client is None or cached.stored is None:
             return
         script = redis_script(client, _STORE_RENDERING)
-        keys = [self._hash_key(self.owner_of(cached.value))]
+        keys = [self.hash_key(self.owner_of(cached.value))]
         fingerprint = hashlib.sha1(cached.stored).hexdigest()  # noqa: S324  (not a secret)
-        args: list[str | bytes] = [self._field(), fingerprint, self._field(rendering), data]
+        args: list[str | bytes] = [self.field(), fingerprint, self.field(rendering), data]
         write_quietly(lambda: script(keys=keys, args=args))
 
     def forget(self, *, ids: Iterable[int], lsn: Lsn | None) -> bool:
@@ -119,7 +119,7 @@ class ObjectCache(Generic[T]):
             # Pipelined: a group's rename can drop thousands of objects right after commit.
             for start in range(0, len(owners), FORGET_BATCH):
                 calls = [
-                    ([self._written_key(owner), self._hash_key(owner)], args)
+                    ([self.written_key(owner), self.hash_key(owner)], args)
                     for owner in owners[start : start + FORGET_BATCH]
                 ]
                 redis_script_pipelined(client, _FORGET, calls)
@@ -128,7 +128,12 @@ class ObjectCache(Generic[T]):
             return False
         return True
 
-    def _field(self, rendering: str = "") -> str:
+    def rebuild_key(self, key: str) -> str:
+        """What ``caching.rebuild_once`` locks while the object under ``key`` is rebuilt."""
+        return f"{self.name}:{self.field()}:{key}"
+
+    def field(self, rendering: str = "") -> str:
+        """The hash field of this release's object (``CACHE_VERSION``), or of a rendering."""
         version = f"v{cast(Any, self.object_class).CACHE_VERSION}"
         return f"{version}:{rendering}" if rendering else version
 
@@ -136,16 +141,19 @@ class ObjectCache(Generic[T]):
         """The hash tag of an owner's keys: one slot of a Redis Cluster for all of them."""
         return f"{{{self.name}:{owner_id}}}"
 
-    def _hash_key(self, owner_id: int) -> str:
+    def hash_key(self, owner_id: int) -> str:
+        """The hash of an owner's objects (a field per version) and their renderings."""
         return cache_key(f"{self.name}:{self._tag(owner_id)}")
 
-    def _written_key(self, owner_id: int) -> str:
+    def written_key(self, owner_id: int) -> str:
+        """The LSN of the owner's last write, or ``primary:<token>`` when unknown."""
         return cache_key(f"{self.name}-written:{self._tag(owner_id)}")
 
-    def _key_key(self, key: str) -> str:
+    def lookup_key(self, key: str) -> str:
+        """Names the owner of the object under ``key``, or says none (``missing:<gen>``)."""
         return cache_key(f"{self.name}-key:{key}")
 
-    def _owner_table(self) -> str:
+    def owner_table(self) -> str:
         return self.owner._meta.db_table
 
 
@@ -169,20 +177,20 @@ def _read(
 ) -> Cached[T] | None:
     """The key names the owner (or says there is none), then the owner's hash gives the
     object and its rendering: two keys of two slots, so two round trips."""
-    owner = cast(bytes | None, client.get(cache._key_key(key)))
+    owner = cast(bytes | None, client.get(cache.lookup_key(key)))
     if owner is None:
         return None
     if owner.startswith(b"missing:"):
         # Valid until the next write to the owner table moves its generation.
-        generation = client.get(table_generation_key(cache._owner_table()))
+        generation = client.get(table_generation_key(cache.owner_table()))
         if generation != owner.removeprefix(b"missing:"):
             return None
         if count:
             cache_count(f"{cache.stat}.not_found_hit")
         raise Http404(f"No {cache.name} {key!r}.")
-    fields = [cache._field(), cache._field(rendering) if rendering else ""]
+    fields = [cache.field(), cache.field(rendering) if rendering else ""]
     stored, stored_rendering = cast(
-        list[bytes | None], client.hmget(cache._hash_key(int(owner)), fields)
+        list[bytes | None], client.hmget(cache.hash_key(int(owner)), fields)
     )
     value = None if stored is None else entry_loads(stored, stat=cache.stat)
     # The key outlives a rename: the object now lives under another key.
@@ -198,14 +206,14 @@ def _assemble(cache: ObjectCache[T], client: Redis, key: str, *, store: bool) ->
     replayed them when there is one: the write watermark, the owner table's generation
     and the owner's own last write. Stored only if no write to the owner came meanwhile."""
     # Read before the look-up: a "not found" is kept only while no owner was written since.
-    [generation] = table_generations_get(client=client, tables=[cache._owner_table()])
+    [generation] = table_generations_get(client=client, tables=[cache.owner_table()])
     with reading_after(max(write_watermark_get(), generation)):
         owner_id = cache.find_owner(key)
         if owner_id is None:
             if store:
                 _remember_not_found(cache, client, key, generation)
             raise Http404(f"No {cache.name} {key!r}.")
-        written = cast(bytes | None, client.get(cache._written_key(owner_id)))
+        written = cast(bytes | None, client.get(cache.written_key(owner_id)))
         with _reads_after(written):
             value = cache.assemble(key)  # Http404 (e.g. unpublished): not cached
     # A rename between the look-up and the assembly: the object is another owner's.
@@ -213,13 +221,13 @@ def _assemble(cache: ObjectCache[T], client: Redis, key: str, *, store: bool) ->
         return Cached(value=value)
     stored = entry_dumps(value)
     script = redis_script(client, _STORE_IF_UNCHANGED)
-    keys = [cache._written_key(owner_id), cache._hash_key(owner_id)]
-    args = [written or b"", stored, cache.seconds(), cache._field()]
+    keys = [cache.written_key(owner_id), cache.hash_key(owner_id)]
+    args = [written or b"", stored, cache.seconds(), cache.field()]
 
     def store_if_unchanged() -> None:
         if script(keys=keys, args=args):
             # Another slot: a hint only, which a read checks against the object's key.
-            client.set(cache._key_key(key), owner_id, ex=cache.seconds())
+            client.set(cache.lookup_key(key), owner_id, ex=cache.seconds())
 
     write_quietly(store_if_unchanged)
     return Cached(value=value, stored=stored)
@@ -230,7 +238,7 @@ def _remember_not_found(cache: ObjectCache[Any], client: Redis, key: str, genera
     a read takes it only while the owner table's generation is still ``generation``."""
     value = f"missing:{generation}"
     seconds = settings.NOT_FOUND_CACHE_SECONDS
-    write_quietly(lambda: client.set(cache._key_key(key), value, ex=seconds))
+    write_quietly(lambda: client.set(cache.lookup_key(key), value, ex=seconds))
 
 
 def _reads_after(written: bytes | None) -> AbstractContextManager[RoutingScope]:
