@@ -4,6 +4,7 @@ never stale after a commit. An app registers an ``ObjectCache`` per kind of obje
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
@@ -14,7 +15,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import DatabaseError, models
 from django.http import Http404
 from redis import Redis
 
@@ -204,10 +205,12 @@ def _read(
 def _assemble(cache: ObjectCache[T], client: Redis, key: str, *, store: bool) -> Cached[T]:
     """Read after every write the object could depend on, from a replica that has
     replayed them when there is one: the write watermark, the owner table's generation
-    and the owner's own last write. Stored only if no write to the owner came meanwhile."""
+    (when known) and the owner's own last write. Stored only if no write to the owner
+    was announced meanwhile."""
     # Read before the look-up: a "not found" is kept only while no owner was written since.
-    [generation] = table_generations_get(client=client, tables=[cache.owner_table()])
-    with reading_after(max(write_watermark_get(), generation)):
+    known = cast(bytes | None, client.get(table_generation_key(cache.owner_table())))
+    generation = None if known is None else int(known)
+    with reading_after(max(write_watermark_get(), generation or 0)):
         owner_id = cache.find_owner(key)
         if owner_id is None:
             if store:
@@ -233,9 +236,20 @@ def _assemble(cache: ObjectCache[T], client: Redis, key: str, *, store: bool) ->
     return Cached(value=value, stored=stored)
 
 
-def _remember_not_found(cache: ObjectCache[Any], client: Redis, key: str, generation: int) -> None:
+def _remember_not_found(
+    cache: ObjectCache[Any], client: Redis, key: str, generation: int | None
+) -> None:
     """For ``NOT_FOUND_CACHE_SECONDS``, or until an owner is written (it may be this one):
     a read takes it only while the owner table's generation is still ``generation``."""
+    if generation is None:
+        # Unknown (no cached query on the table set it): from the next miss on, one query
+        # of the primary's LSN. Not before the look-up: a key that names an owner, the
+        # usual case, need not cost it (a read model that spares SQL would pay it).
+        with contextlib.suppress(DatabaseError):
+            write_quietly(
+                lambda: table_generations_get(client=client, tables=[cache.owner_table()])
+            )
+        return
     value = f"missing:{generation}"
     seconds = settings.NOT_FOUND_CACHE_SECONDS
     write_quietly(lambda: client.set(cache.lookup_key(key), value, ex=seconds))

@@ -74,8 +74,9 @@ def test_twenty_concurrent_misses_rebuild_once(book, settings):
 def test_an_unknown_key_is_answered_from_the_cache_until_a_book_is_written(
     django_assert_num_queries,
 ):
-    with pytest.raises(Http404):
-        BOOK_PAGES.get("no-such-book")  # sets the books table's generation, and remembers
+    for _ in range(2):  # the first sets the books table's generation, the second remembers
+        with pytest.raises(Http404):
+            BOOK_PAGES.get("no-such-book")
     not_found = cache_stat("book_page.not_found_hit")
     with django_assert_num_queries(0), redis_round_trips() as sent, pytest.raises(Http404):
         BOOK_PAGES.get("no-such-book")
