@@ -225,7 +225,7 @@ def _assemble(cache: ObjectCache[T], client: Redis, key: str, *, store: bool) ->
     stored = entry_dumps(value)
     script = redis_script(client, _STORE_IF_UNCHANGED)
     keys = [cache.written_key(owner_id), cache.hash_key(owner_id)]
-    args = [written or b"", stored, cache.seconds(), cache.field()]
+    args: list[bytes | str | int] = [written or b"", stored, cache.seconds(), cache.field()]
 
     def store_if_unchanged() -> None:
         if script(keys=keys, args=args):

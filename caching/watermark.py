@@ -1,15 +1,8 @@
-"""The write watermark: the highest LSN of any committed change announced (``caching.changes``).
+"""The write watermark: the highest LSN of any change announced (``caching.changes``).
 
-A cache refill that reads after the watermark sees every write announced so
-far, so it may read any replica that has replayed up to it, whatever the entry and
-however long ago it was written. It lives in the sessions Redis, which never evicts
-(the cache Redis may drop any key under memory pressure). It is raised before the
-cache entries of a write are dropped, so a refill that misses them reads after it.
-
-When it is unknown (that Redis was emptied, or a write's LSN could not be read) the
-primary's current LSN stands in for it: every committed write is at or before it. The
-reader then stores it, unless a write was announced meanwhile.
-"""
+A refill that reads after it sees every announced write. Kept in the sessions Redis (never
+evicted), raised before a write's entries are dropped; when unknown, the primary's current
+LSN stands in for it."""
 
 from __future__ import annotations
 

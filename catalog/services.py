@@ -1,10 +1,6 @@
-"""Writes to the catalog. Every write here, or a single-row save or delete anywhere,
-is announced after commit (``caching.changes``), which keeps the caches right.
-
-The rule for new code: bulk writes (``QuerySet.update``, ``bulk_create``,
-``bulk_update``) send no model signals, so they belong here, next to their
-announcement; never call them on catalog models from elsewhere.
-"""
+"""Writes to the catalog. Single-row saves and deletes are announced after commit by the
+model signals ``catalog.apps`` tracks; bulk writes (``update``, ``bulk_create``) send none,
+so they live here, each with its ``changed_on_commit``: never call them elsewhere."""
 
 from __future__ import annotations
 

@@ -15,13 +15,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _nothing_reported_yet(monkeypatch):
-    monkeypatch.setattr(entries, "_reported", set())
-
-
 @pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
-def test_an_unreadable_object_is_rebuilt_and_logged_once(book, caplog, payload):
+def test_an_unreadable_object_is_rebuilt_and_logged_once(book, caplog, monkeypatch, payload):
+    monkeypatch.setattr(entries, "_reported", set())  # nothing logged yet in this process
     BOOK_PAGES.get(book.slug)
     with caplog.at_level(logging.WARNING, logger="caching.entries"):
         for _ in range(2):
