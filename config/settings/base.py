@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_distill",
     "config",
     "jobs",
+    "caching",
     "catalog",
     "catalog.mongo",
     "cart",
