@@ -28,6 +28,7 @@ DB_USER = "shop"
 DEFAULT_CLONES = 3
 DEFAULT_WORKERS = 2
 RELAY = "outbox-relay"
+WORKER = "worker"  # the Dramatiq workers' program; its processes are worker-1, worker-2 ...
 # worker-N serves its Prometheus metrics on clone_base + WORKER_METRICS_OFFSET + N - 1,
 # inside the block of ports the clones' base starts (so two checkouts never collide).
 WORKER_METRICS_OFFSET = 50
@@ -113,9 +114,14 @@ class Topology:
         return [f"clone-{i}" for i in range(1, self.clones + 1)]
 
     @property
+    def worker_processes(self) -> list[str]:
+        """The Dramatiq worker processes: ``worker-1`` .. ``worker-<workers>``."""
+        return [f"{WORKER}-{i}" for i in range(1, self.workers + 1)]
+
+    @property
     def worker_names(self) -> list[str]:
-        """Dramatiq worker programs, then the outbox relay that feeds their broker."""
-        return [f"worker-{i}" for i in range(1, self.workers + 1)] + [RELAY]
+        """The Dramatiq worker processes, then the outbox relay that feeds their broker."""
+        return [*self.worker_processes, RELAY]
 
     def clone_port(self, name: str) -> int:
         """The port of ``clone-N``."""
@@ -132,9 +138,8 @@ class Topology:
     def metrics_urls(self) -> dict[str, str]:
         """Every scrape address: each clone's ``/metrics`` and each Dramatiq worker's."""
         urls = {name: f"{self.clone_url(name)}/metrics" for name in self.clone_names}
-        for name in self.worker_names:
-            if name != RELAY:
-                urls[name] = f"http://{HOST}:{self.worker_metrics_port(name)}/metrics"
+        for name in self.worker_processes:
+            urls[name] = f"http://{HOST}:{self.worker_metrics_port(name)}/metrics"
         return urls
 
     @property

@@ -13,8 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from supervisor.options import ServerOptions, UnhosedConfigParser
+
+from deploy.paths import Layout
+from deploy.programs import Program, render_program
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def supervisor_processes(program: Program, layout: Layout) -> list[Any]:
+    """``program``'s processes as supervisor reads its rendered section (``%`` expanded)."""
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    parser = UnhosedConfigParser()
+    parser.read_string(render_program(program, layout.logs))
+    section = f"program:{program.name}"
+    return list(ServerOptions().processes_from_section(parser, section, program.name))
 
 
 def deploy_cli(
