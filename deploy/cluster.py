@@ -1,8 +1,4 @@
-"""Bringing the cluster up and down.
-
-`up` converges: it creates what is missing, starts what is stopped, restarts only what
-changed and leaves healthy processes alone, so running it twice is harmless and fast.
-"""
+"""Bringing the cluster up (converging: only what is missing or changed) and down."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """PostgreSQL primary and streaming replica: data directories, configuration, database.
-
-Over TCP every role logs in with its password (``scram-sha-256``): the app role ``shop``,
-the replication role and the superuser. The only other way in is the unix socket, in a
-directory only the server's own OS user can enter, where that user (``peer``) is the
-superuser: the cluster tool's maintenance path, which needs no password and so also
-upgrades a cluster made before passwords existed.
+Over TCP every role needs its password; the unix socket admits only the server's OS user.
 """
 
 from __future__ import annotations

@@ -1,13 +1,5 @@
-"""Rolling updates: move clones to a release one at a time with zero failed requests.
-
-A clone moves without a restart: its link (RUN_DIR/running/<clone>) is pointed at the new
-release and its gunicorn hands over from old workers to new ones (deploy/handover.py). Its
-listening socket stays open throughout, so nginx is not touched and nothing fails: not a
-new connection, not a client's keep-alive connection, not a POST.
-
-A clone whose program or gunicorn config changed (command line, environment, venv) needs a
-new gunicorn master: it is drained from nginx first (a reload: nginx's old workers then
-close idle keep-alive connections, which a client may see as a reset) and restarted.
+"""Rolling updates with zero failed requests: a clone's link moves to the release and its
+gunicorn hands over to new workers; a changed program is drained from nginx and restarted.
 """
 
 from __future__ import annotations

@@ -1,12 +1,5 @@
 """What the cluster consists of: addresses, clone count, release, and the env clones read.
-
-Ports default to the values in the README and can be moved with environment variables
-(``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
-``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``,
-``SHOP_MONGO_PORT``) so two checkouts
-can run side by side. The variables apply at `up`, which saves the ports in
-``RUN_DIR/cluster.json``; every later command uses the saved ports, so a plain `status` or
-`rollout` finds a cluster that was started on other ports.
+``SHOP_*_PORT`` variables move ports at `up`, which saves them in ``RUN_DIR/cluster.json``.
 """
 
 from __future__ import annotations
