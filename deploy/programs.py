@@ -309,7 +309,8 @@ def render_program(program: Program, logs: Path) -> str:
     return fill_template(
         TEMPLATE,
         {
-            "name": program.name,
+            "program": program.name,
+            "autostart": "false",
             "command": _quote(shlex.join(program.command)),
             "process_name": f"%(program_name)s-{PROCESS_NUM}" if several else program.name,
             "numprocs": str(program.numprocs),
