@@ -144,17 +144,9 @@ def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
     return categories, sorted(set(products))
 
 
-def _python_row(number: str, tier: str, result: TierResult) -> Row:
-    return Row(
-        number,
-        tier,
-        "python",
-        result.per_second,
-        result.p50_ms,
-        result.p99_ms,
-        result.failures,
-        result.requests,
-    )
+def _python_row(number: str, tier: str, r: TierResult) -> Row:
+    figures = (r.per_second, r.p50_ms, r.p99_ms, r.failures, r.requests)
+    return Row(number, tier, "python", *figures)
 
 
 STARTED = time.monotonic()
@@ -425,30 +417,17 @@ def parse_wrk(output: str) -> WrkFigures:
 
 def _wrk_run(command: list[str], url: str, seconds: int) -> WrkFigures:
     done = subprocess.run(  # noqa: S603  (wrk, on our own load balancer's URL)
-        [*command, f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=False,
+        [*command, f"-d{seconds}s", url], capture_output=True, text=True, timeout=seconds + 30
     )
     if done.returncode != 0:
         raise DeployError(f"wrk failed on {url}: {done.stderr.strip() or done.stdout.strip()}")
     return parse_wrk(done.stdout)
 
 
-def _row_of(number: str, tier: str, figures: WrkFigures, note: str = "") -> Row:
+def _row_of(number: str, tier: str, f: WrkFigures, note: str = "") -> Row:
     """One table row from wrk's figures."""
-    return Row(
-        number,
-        tier,
-        "wrk",
-        figures.per_second,
-        figures.p50_ms,
-        figures.p99_ms,
-        figures.errors,
-        figures.requests,
-        note=note,
-    )
+    figures = (f.per_second, f.p50_ms, f.p99_ms, f.errors, f.requests)
+    return Row(number, tier, "wrk", *figures, note=note)
 
 
 def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:

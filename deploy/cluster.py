@@ -157,9 +157,11 @@ def _converge(
     by_tier = {tier: [p for p in programs if p.tier == tier] for tier in TIERS}
     _route_only_to_running_clones(layout, topology, tools, supervisor)
     write_program_files(programs, layout)
-    _added, changed, removed = supervisor.apply_program_files()
-    for name in removed:  # stopped by now (scaled down): its release may be pruned
-        layout.running_code(name).unlink(missing_ok=True)
+    _added, changed, _removed = supervisor.apply_program_files()
+    wanted = {name for program in programs for name in program.processes}
+    for link in layout.running_dir.glob("*"):  # scaled down: its release may be pruned
+        if link.name not in wanted:
+            link.unlink()
     for program in by_tier["data"] + by_tier["replica"]:
         if program.name in changed:
             supervisor.replace(program.name)

@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import NotHealthyError
 from .files import fill_template, write_if_changed
 from .paths import Layout
-from .proc import AS_ROOT, run
+from .proc import AS_ROOT, child_pids, run
 from .supervisord import Supervisor, is_running
 from .tools import Tools
 from .topology import HOST, Topology
@@ -82,19 +82,6 @@ def write_config(
     return changed
 
 
-def worker_pids(master_pid: int) -> set[int]:
-    """PIDs of the nginx master's current children (its worker processes)."""
-    children: set[int] = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == master_pid:
-            children.add(int(stat.parent.name))
-    return children
-
-
 def reload_and_wait(supervisor: Supervisor, timeout: float = 75.0) -> None:
     """SIGHUP nginx and wait until every pre-reload worker has finished and exited: then no
     request uses the old upstream list (how `rollout` drains a clone). Bounded by
@@ -102,10 +89,10 @@ def reload_and_wait(supervisor: Supervisor, timeout: float = 75.0) -> None:
     info = supervisor.processes().get("nginx")
     if info is None or info.pid is None or not is_running(info):
         raise NotHealthyError("nginx is not running; cannot reload it")
-    old = worker_pids(info.pid)
+    old = child_pids(info.pid)
     supervisor.signal("nginx", "HUP")
     deadline = time.monotonic() + timeout
-    while old & worker_pids(info.pid):
+    while old & child_pids(info.pid):
         if time.monotonic() > deadline:
             raise NotHealthyError(
                 f"old nginx workers {sorted(old)} still busy after {timeout:.0f}s"

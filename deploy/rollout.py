@@ -174,8 +174,8 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
             if program.role == "clone":
                 roll_clone(program, layout, topology, tools, supervisor, program.name in changed)
             elif program.role == "worker":
-                release = topology.release
-                restart_worker(program, layout, supervisor, release, program.name in changed)
+                moved = program.name in changed
+                restart_worker(program, layout, supervisor, topology.release, moved)
         except DeployError as exc:
             raise RolloutError(
                 f"{exc}\n\nThe rollout of {topology.release} stopped at {program.name}: "
