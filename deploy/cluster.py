@@ -64,7 +64,7 @@ def _requested_ports(layout: Layout, saved: Topology, supervisor: Supervisor) ->
     """
     ports = Ports.from_env(os.environ, base=saved.ports)
     changes = saved.ports.changes(ports)
-    if changes and supervisor.is_running():
+    if changes and supervisor.answers():
         raise ConfigurationError(
             f"the cluster in {layout.run_dir} is running on other ports ({'; '.join(changes)}); "
             "stop it with `python -m deploy down` first, or unset those variables"

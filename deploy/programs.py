@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -107,12 +107,18 @@ def all_running(layout: Layout, names: list[str]) -> bool:
     return all(supervisor.running(name) for name in names)
 
 
-def _worker(topology: Topology, layout: Layout, name: str, command: list[str]) -> Program:
-    """A background program of ``command`` (its manage.py and options) and ``name``'s
-    environment: the outbox relay, or the Dramatiq workers with ``name`` as a pattern."""
-    processes = topology.worker_processes if name.startswith(WORKER) else [name]
+def _worker(
+    topology: Topology,
+    layout: Layout,
+    name: str,
+    command: list[str],
+    environment: Mapping[str, str] | None = None,
+) -> Program:
+    """A background program: the outbox relay, or the Dramatiq workers (``name`` a pattern)."""
+    workers = name != RELAY
+    processes = topology.worker_processes if workers else [name]
     return Program(
-        name=WORKER if name.startswith(WORKER) else name,
+        name=WORKER if workers else name,
         command=command,
         tier="app",
         role="worker",
@@ -120,8 +126,8 @@ def _worker(topology: Topology, layout: Layout, name: str, command: list[str]) -
         address="-",
         port=None,
         port_variable="",
-        directory=None if name.startswith(WORKER) else layout.running_code(name),
-        environment=app_env(topology, layout, name),
+        directory=None if workers else layout.running_code(name),
+        environment={**app_env(topology, layout, name), **(environment or {})},
         user=app_runtime(layout, topology.release).user,
         stopwaitsecs=WORKER_STOP_SECONDS,
         startsecs=WORKER_STARTSECS,
@@ -136,7 +142,7 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
     supervisor expands ``%(process_num)d`` in the command and environment but not in the
     directory, and cannot add: a shell enters ``running/worker-N`` and sets the metrics port.
     """
-    python = str(app_runtime(layout, topology.release).python)
+    runtime = app_runtime(layout, topology.release)
     name = f"{WORKER}-{PROCESS_NUM}"
     port = f"$(({topology.ports.clone_base + WORKER_METRICS_OFFSET - 1} + {PROCESS_NUM}))"
     script = (
@@ -144,19 +150,13 @@ def worker_programs(topology: Topology, layout: Layout) -> list[Program]:
         f'export dramatiq_prom_port={port} && exec "$@"'
     )
     options = ["--processes", str(WORKER_PROCESSES), "--threads", str(WORKER_THREADS)]
-    command = ["/bin/sh", "-c", script, WORKER, python, "manage.py", "run_worker", *options]
-    workers = _worker(topology, layout, name, command)
-    relay_command = [*app_runtime(layout, topology.release).manage(layout.running_code(RELAY))]
+    command = ["/bin/sh", "-c", script, WORKER, str(runtime.python), "manage.py", "run_worker"]
+    # Dramatiq's exposition server: on this host only.
+    environment = metrics_env(layout, name) | {"dramatiq_prom_host": HOST}
+    relay = [*runtime.manage(layout.running_code(RELAY)), "outbox_relay"]
     return [
-        replace(
-            workers,
-            environment={
-                **workers.environment,
-                **metrics_env(layout, name),
-                "dramatiq_prom_host": HOST,  # its exposition server: this host only
-            },
-        ),
-        _worker(topology, layout, RELAY, [*relay_command, "outbox_relay"]),
+        _worker(topology, layout, name, [*command, *options], environment),
+        _worker(topology, layout, RELAY, relay),
     ]
 
 

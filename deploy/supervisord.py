@@ -71,7 +71,7 @@ class Supervisor:
     def rpc(self) -> Any:
         return self._proxy.supervisor
 
-    def is_running(self) -> bool:
+    def answers(self) -> bool:
         """True when supervisord answers on its socket."""
         if not self.layout.supervisor_socket.exists():
             return False
@@ -83,7 +83,7 @@ class Supervisor:
 
     def ensure_running(self, timeout: float = 15.0) -> bool:
         """Start supervisord unless it runs; True if it was started now."""
-        if self.is_running():
+        if self.answers():
             return False
         write_if_changed(self.layout.supervisord_conf, render_supervisord_conf(self.layout))
         run(
@@ -92,7 +92,7 @@ class Supervisor:
             cwd=self.layout.run_dir,
         )
         deadline = time.monotonic() + timeout
-        while not self.is_running():
+        while not self.answers():
             if time.monotonic() > deadline:
                 log = self.layout.logs / "supervisord.log"
                 raise NotHealthyError(
@@ -103,7 +103,7 @@ class Supervisor:
         return True
 
     def require_running(self) -> None:
-        if not self.is_running():
+        if not self.answers():
             raise NotRunningError(
                 f"no supervisord answers on {self.layout.supervisor_socket}; "
                 "start the cluster with `python -m deploy up`"
@@ -195,7 +195,7 @@ class Supervisor:
 
         Returns False when supervisord was not running.
         """
-        if not self.is_running():
+        if not self.answers():
             return False
         pid = self._daemon_pid()
         self._call("shut down", "shutdown")
