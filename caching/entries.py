@@ -1,13 +1,6 @@
-"""Entries of the catalog's caches are pickles; one that cannot be loaded is a miss.
-
-During a rolling deploy clones of two releases share the cache Redis. Keys carry the
-schema version of the class cached under them (``CACHE_VERSION``), so each release reads
-only its own entries. An entry can still fail to load (a class renamed without a version
-bump, a module gone, a truncated write): that must cost a rebuild, which overwrites the
-entry, never a failed request. The first such entry of each kind is logged per process;
-after that they are only counted (``<stat>.unreadable`` in ``/healthz``), so a deploy
-cannot flood the log with one line per request.
-"""
+"""Cache entries are pickles under keys that carry their class's ``CACHE_VERSION`` (two
+releases read only their own); one that cannot be loaded is a miss, logged once per kind
+and counted (``<stat>.unreadable``), never a failed request."""
 
 from __future__ import annotations
 

@@ -1,19 +1,7 @@
-"""Cached queries (seed lesson 3, the contrast to cached objects).
-
-A query's result is stored under a key made of the query's name, the schema version
-of its result class, its arguments and the *generation* of every table it reads. A
-committed write to a table moves the table's generation to the commit's WAL position
-(LSN), so every cached query that read the table is missed from then on: nobody has to
-find those entries to delete them; they age out. That is the seed's "expiration is an
-issue", solved coarsely: any write to a table throws away every cached query on it.
-
-Refills obey the same freshness rule as cached objects: a result for generation ``G``
-is computed inside ``reading_after(G)``, so a lagging replica cannot put old rows
-under a new key. A generation missing from Redis (never written since the cache was
-emptied, evicted, or dropped by a write whose LSN could not be read) is set to the
-primary's current LSN first, never read as "0". Since every write moves the generation
-of a hot listing, its refill is done once per key at a time (``caching.rebuild_once``).
-"""
+"""Cached queries: a result stored under its name, its class's ``CACHE_VERSION``, its
+arguments and the generation (the last write's LSN) of every table it reads. A commit
+moves its tables' generations, so every query on them is missed from then on and ages out;
+a refill for generation ``G`` reads after ``G``, once per key at a time."""
 
 from __future__ import annotations
 

@@ -1,21 +1,8 @@
-"""One rebuild per missing cache entry at a time: the stampede guard of both catalog caches.
+"""One rebuild per missing cache entry at a time, across all clones (the stampede guard).
 
-A write drops a product's page or moves a table's generation, and every clone misses
-that hot entry at the same moment. Unguarded, each of those requests would run the
-rebuild's queries. Guarded, the first takes a short Redis lock and rebuilds (assembles
-and stores); the others wait for that rebuild, polling the cache for its result.
-
-A waiter stops waiting as soon as the rebuild lets go of the lock. Its result is then
-read once more; if there is none (the rebuild failed, or its store did not happen), the
-waiters race for the lock again, so a failing rebuild is retried by one of them at a
-time, never by all of them at once against a database that may be struggling. Waiting,
-in all, lasts at most ``CACHE_REBUILD_WAIT_SECONDS``; a waiter that runs out of it
-assembles for itself without storing.
-
-A rebuild that finds nothing (``Http404``) tells its waiters so, under its own lock
-token: they answer 404 at once instead of rebuilding in turn, and the answer is only
-ever about that rebuild, so it cannot outlive the product's publication.
-"""
+The first reader takes a short Redis lock and rebuilds; the others poll for its result,
+race for the lock again if it stored none, and assemble for themselves (unstored) after
+``CACHE_REBUILD_WAIT_SECONDS``. A rebuild's "not found" reaches only its own waiters."""
 
 from __future__ import annotations
 

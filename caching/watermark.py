@@ -1,15 +1,8 @@
-"""The catalog's write watermark: the highest LSN of any committed catalog change.
+"""The write watermark: the highest LSN of any change announced (``caching.changes``).
 
-A cache refill that reads after the watermark sees every catalog write announced so
-far, so it may read any replica that has replayed up to it, whatever the entry and
-however long ago it was written. It lives in the sessions Redis, which never evicts
-(the cache Redis may drop any key under memory pressure). It is raised before the
-cache entries of a write are dropped, so a refill that misses them reads after it.
-
-When it is unknown (that Redis was emptied, or a write's LSN could not be read) the
-primary's current LSN stands in for it: every committed write is at or before it. The
-reader then stores it, unless a write was announced meanwhile.
-"""
+A refill that reads after it sees every announced write. Kept in the sessions Redis (never
+evicted), raised before a write's entries are dropped; when unknown, the primary's current
+LSN stands in for it."""
 
 from __future__ import annotations
 
@@ -34,7 +27,7 @@ _ESTABLISH = _LUA / "watermark_establish.lua"
 
 
 def _key() -> str:
-    return caches[ALIAS].make_key("catalog-write-watermark")
+    return caches[ALIAS].make_key("write-watermark")
 
 
 def write_watermark_raise(*, lsn: Lsn | None) -> bool:
@@ -47,7 +40,7 @@ def write_watermark_raise(*, lsn: Lsn | None) -> bool:
     try:
         redis_script(client, _RAISE)(keys=[_key()], args=args)
     except CACHE_ERRORS as error:
-        logger.warning("Cannot raise the catalog write watermark: %s", describe(error))
+        logger.warning("Cannot raise the write watermark: %s", describe(error))
         return False
     return True
 
@@ -59,7 +52,7 @@ def write_watermark_get() -> Lsn:
     try:
         known = cast(bytes | None, client.get(_key()))
     except CACHE_ERRORS as error:
-        logger.warning("Catalog write watermark unreadable, using the primary's LSN: %s", error)
+        logger.warning("Write watermark unreadable, using the primary's LSN: %s", error)
         return primary_current_lsn()
     if known is not None and known.isdigit():
         return int(known)
@@ -67,5 +60,5 @@ def write_watermark_get() -> Lsn:
     try:
         redis_script(client, _ESTABLISH)(keys=[_key()], args=[known or b"", lsn])
     except CACHE_ERRORS as error:
-        logger.warning("Cannot store the catalog write watermark: %s", describe(error))
+        logger.warning("Cannot store the write watermark: %s", describe(error))
     return lsn

@@ -6,4 +6,9 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        from catalog import cache_invalidation, signals  # noqa: F401  (connects receivers)
+        from caching.tracking import track
+        from catalog.cache import pages  # noqa: F401  (registers the product page's cache)
+        from catalog.models import Category, Picture, Price, Product, ProductText, Review
+
+        # A product's page shows its prices, pictures, texts, reviews and category's name.
+        track(owner=Product, parts=[Price, Picture, ProductText, Review], groups=[Category])

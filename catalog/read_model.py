@@ -1,11 +1,6 @@
-"""Which read model serves the catalog (lessons 2a and 2b), behind one interface.
-
-``CATALOG_READ_MODEL=sql`` reads PostgreSQL through ``catalog.selectors``; ``mongo``
-reads one document per product (``catalog.mongo``) and falls back to PostgreSQL,
-page by page, wherever a document cannot serve (unreachable, missing, or older than
-the reader's own write). The caches sit in front of either, unchanged. Every catalog
-view says in ``X-Read-Model`` what served it: ``cache``, ``sql`` or ``mongo``.
-"""
+"""Which read model serves the catalog (lessons 2a and 2b): ``CATALOG_READ_MODEL=sql``
+(``catalog.selectors``) or ``mongo`` (``catalog.mongo``, falling back to SQL page by page);
+the caches sit in front of either. ``X-Read-Model`` says what served: cache, sql or mongo."""
 
 from __future__ import annotations
 

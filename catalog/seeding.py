@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from catalog.events import catalog_changed_on_commit
+from caching.changes import changed_on_commit
 from catalog.models import Category, Picture, Price, Product, ProductText, Review
 
 BATCH = 2000
@@ -113,8 +113,9 @@ def catalog_seed(
                 progress(len(batch))
         # bulk_create sends no model signals: announce the new rows ourselves, each new
         # product by id too (per-product listeners, e.g. the Mongo projection).
-        catalog_changed_on_commit(
-            product_ids=Product.objects.filter(pk__gt=last_pk).values_list("pk", flat=True),
+        changed_on_commit(
+            owner=Product,
+            ids=Product.objects.filter(pk__gt=last_pk).values_list("pk", flat=True),
             models=[Category, Product, Price, ProductText, Picture, Review],
         )
     return products

@@ -1,10 +1,6 @@
-"""Writes to the catalog. Every write here, or a single-row save or delete anywhere,
-is announced after commit (``catalog.events``), which keeps the caches right.
-
-The rule for new code: bulk writes (``QuerySet.update``, ``bulk_create``,
-``bulk_update``) send no model signals, so they belong here, next to their
-announcement; never call them on catalog models from elsewhere.
-"""
+"""Writes to the catalog. Single-row saves and deletes are announced after commit by the
+model signals ``catalog.apps`` tracks; bulk writes (``update``, ``bulk_create``) send none,
+so they live here, each with its ``changed_on_commit``: never call them elsewhere."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.events import catalog_changed_on_commit
+from caching.changes import changed_on_commit
 from catalog.models import Price, Product, Review
 
 
@@ -40,7 +36,7 @@ def prices_scale(*, product_ids: Iterable[int], factor: Decimal) -> int:
     """Multiply every price of the products by ``factor`` in one UPDATE; return rows."""
     ids = list(product_ids)
     changed = Price.objects.filter(product_id__in=ids).update(amount=F("amount") * factor)
-    catalog_changed_on_commit(product_ids=ids, models=[Price])
+    changed_on_commit(owner=Product, ids=ids, models=[Price])
     return changed
 
 
@@ -53,7 +49,7 @@ def products_publish_set(*, product_ids: Iterable[int], published: bool) -> int:
         .exclude(published=published)
         .update(published=published, updated_at=timezone.now())
     )
-    catalog_changed_on_commit(product_ids=ids, models=[Product])
+    changed_on_commit(owner=Product, ids=ids, models=[Product])
     return changed
 
 

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from catalog import cached_reads
-from catalog.page_renderings import product_page_html
+from catalog.cache import reads
+from catalog.cache.renderings import product_page_html
 from catalog.read_model import reports_read_model
 from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 
@@ -38,21 +38,21 @@ def product_response(request: HttpRequest, page: ProductPage) -> HttpResponse:
 
 @reports_read_model
 def home(request: HttpRequest) -> HttpResponse:
-    return home_response(request, cached_reads.categories())
+    return home_response(request, reads.categories())
 
 
 @reports_read_model
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if "page" in request.GET:
         return redirect(category_url(slug, _page_number(request.GET["page"])), permanent=True)
-    return category_response(request, cached_reads.category_page(slug=slug))
+    return category_response(request, reads.category_page(slug=slug))
 
 
 @reports_read_model
 def category_page_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if number == 1:
         return redirect(category_url(slug, 1), permanent=True)  # one address per page
-    return category_response(request, cached_reads.category_page(slug=slug, number=number))
+    return category_response(request, reads.category_page(slug=slug, number=number))
 
 
 @reports_read_model

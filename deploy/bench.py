@@ -1,37 +1,5 @@
-"""`python -m deploy.bench` (`make bench`): every serving tier of the running cluster
-against its physical limit, measured in one run and reported as ratios.
-
-Tiers, all through nginx on the load balancer's port:
-1. a static file with the prerendered product page's bytes (nginx alone: the limit);
-2. the prerendered product page (lesson 4.1; `make up` publishes a build);
-3. ``/cart.json``, the minimal dynamic view (a session, no SQL);
-4. the cached product page (two Redis round trips); 4b the category page's cached query;
-5. the product page assembled from PostgreSQL (cache emptied first, every product once);
-6. the product page read as one Mongo document: with the read model on (switched on for
-   the tier when the cluster runs without it, and off again after; tier 5 then marks
-   every document "projection pending", which sends refills to PostgreSQL). The server
-   is SecantusDB: its figures are not MongoDB's;
-7. special orders with a trivial bake through the real outbox, broker and workers: jobs
-   per second, and placement to READY p50/p99 (``deploy/bench_app.py``);
-8. a rolling deploy (`deploy rollout`) under wrk's keep-alive load: failed requests,
-   socket errors included.
-
-Measured targets besides the tiers: a SIGKILLed worker's order READY, a re-render seen
-through nginx after a commit, and a full prerender of 10,000 products.
-
-The dynamic tiers carry a query string (``?dynamic``): nginx never answers one from a
-prerendered file, so they reach the clones.
-
-The load client is ``wrk`` (`make bench` installs it): one thread pinned with ``taskset``
-to one core, fixed keep-alive connections, a warm-up, then a measured window. Tiers 5
-and 6 must miss the cache on every request, so this process requests every product once
-(threads, keep-alive); the clones are the limit there, not the client. Without wrk the
-Python client measures every tier and says so: it cannot reach nginx's speed.
-
-Prints a table (req/s, p50, p99, errors, ratios to tiers 1 and 5), the measured targets
-and PASS/MISS per target, and writes ``bench-results/bench.md``, ``bench.json`` and the
-chart ``bench.png`` (``deploy/bench_report.py``). A MISS is a result (exit 0); a tier
-that could not run is an error (exit 1).
+"""`python -m deploy.bench` (`make bench`): every serving tier of the running cluster, through
+nginx, against its physical limit (tier 1, a static file), and the measured targets.
 """
 
 from __future__ import annotations
@@ -176,17 +144,9 @@ def _catalog_paths(lb_url: str) -> tuple[list[str], list[str]]:
     return categories, sorted(set(products))
 
 
-def _python_row(number: str, tier: str, result: TierResult) -> Row:
-    return Row(
-        number,
-        tier,
-        "python",
-        result.per_second,
-        result.p50_ms,
-        result.p99_ms,
-        result.failures,
-        result.requests,
-    )
+def _python_row(number: str, tier: str, r: TierResult) -> Row:
+    figures = (r.per_second, r.p50_ms, r.p99_ms, r.failures, r.requests)
+    return Row(number, tier, "python", *figures)
 
 
 STARTED = time.monotonic()
@@ -211,42 +171,36 @@ class Sizes:
 QUICK = Sizes(rounds=1, orders_burst=20, orders_paced=10, build_products=300)
 
 
-def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row], list[Figure]]:
-    layout = Layout.discover()
-    topology = load_topology(layout)
-    lb_url = topology.lb_url
-    categories, products = _catalog_paths(lb_url)
-    if len(products) < 50:
-        raise SystemExit(
-            f"bench: found {len(products)} products, needs 50 or more: "
-            "run `.venv/bin/python manage.py seed_catalog --products 200`"
-        )
-    cache_password = load_credentials(layout).redis_cache
-    wrk = wrk_command()
-    if wrk is None:
-        print(
-            "bench: wrk not found (`make bench` installs it): the Python client measures "
-            "every tier and cannot reach nginx's speed, so tiers 1 and 2 are understated",
-            file=sys.stderr,
-        )
-    rows: list[Row] = []
-    figures: list[Figure] = []
+@dataclass
+class _Bench:
+    """One `make bench` run: the cluster it measures and the rows and figures so far."""
 
-    def one_url(number: str, tier: str, path: str) -> None:
-        if wrk is not None:
+    sizes: Sizes
+    layout: Layout = field(default_factory=Layout.discover)
+    wrk: list[str] | None = field(default_factory=lambda: wrk_command())
+    rows: list[Row] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def lb_url(self) -> str:
+        return load_topology(self.layout).lb_url
+
+    def one_url(self, number: str, tier: str, path: str) -> None:
+        if self.wrk is not None:
             _progress(number, tier, f"wrk, {WRK_WARMUP} s warm-up, {WRK_SECONDS} s measured")
-            rows.append(_wrk_row(wrk, number, tier, f"{lb_url}{path}"))
+            self.rows.append(_wrk_row(self.wrk, number, tier, f"{self.lb_url}{path}"))
         else:
             _progress(number, tier, "Python client")
-            rows.append(_python_row(number, tier, _fetch_all(lb_url, [path] * 2000)))
+            self.rows.append(_python_row(number, tier, _fetch_all(self.lb_url, [path] * 2000)))
 
-    def uncached_rounds(read_model: str) -> TierResult:
+    def uncached_rounds(self, paths: list[str], read_model: str) -> TierResult:
         """Every product once per round after emptying the cache; the median round.
         Every page must come from ``read_model`` (``X-Read-Model``), or the tier is wrong."""
+        topology = load_topology(self.layout)
         results = []
-        for _ in range(sizes.rounds):
-            redis_flush(topology.ports.redis_cache, cache_password)
-            results.append(_fetch_all(lb_url, dynamic))
+        for _ in range(self.sizes.rounds):
+            redis_flush(topology.ports.redis_cache, load_credentials(self.layout).redis_cache)
+            results.append(_fetch_all(self.lb_url, paths))
         result = _median(results)
         if result.read_models.get(read_model, 0) != result.requests:
             raise DeployError(
@@ -254,79 +208,85 @@ def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row]
             )
         return result
 
-    product = products[0]
-    one_url("1", "nginx static file", _page_sized_static_file(layout, lb_url, product))
-    published_pages(layout, lb_url, product)
-    one_url("2", "product page, prerendered", product)
-    one_url("3", "/cart.json (session only)", "/cart.json")
-    one_url("4", "product page, cached", f"{product}{DYNAMIC}")
-    one_url("4b", "category page, cached query", f"{categories[0]}{DYNAMIC}")
-    # Every request a cache miss: one URL would be cached after its first request, so the
-    # Python client requests every product once after emptying the cache. The clones are
-    # the limit here (about a hundred pages a second), not the client.
-    dynamic = [f"{path}{DYNAMIC}" for path in products]
-    _progress("5", "product page, uncached", f"Python client, {sizes.rounds} rounds")
-    with _mongo_documents_pending(layout, topology):  # SQL even with Mongo on
-        rows.append(_python_row("5", "product page, uncached", uncached_rounds("sql")))
-    _progress("6", "product page, uncached, from Mongo", f"Python client, {sizes.rounds} rounds")
-    if not topology.mongo:
-        print(
-            "bench: tier 6: the cluster runs without the Mongo read model: switching it on "
-            "for this tier (`deploy up --mongo`), and off again after",
-            flush=True,
-        )
-    with mongo_read_model_on(layout):
-        topology = load_topology(layout)
-        rows.append(
-            _python_row(
-                "6", "product page, uncached, from Mongo (SecantusDB)", uncached_rounds("mongo")
+    def page_tiers(self, categories: list[str], products: list[str]) -> None:
+        product = products[0]
+        path = _page_sized_static_file(self.layout, self.lb_url, product)
+        self.one_url("1", "nginx static file", path)
+        published_pages(self.layout, self.lb_url, product)
+        self.one_url("2", "product page, prerendered", product)
+        self.one_url("3", "/cart.json (session only)", "/cart.json")
+        self.one_url("4", "product page, cached", f"{product}{DYNAMIC}")
+        self.one_url("4b", "category page, cached query", f"{categories[0]}{DYNAMIC}")
+        # Every request a cache miss: one URL would be cached after its first request, so
+        # the Python client requests every product once after emptying the cache. The
+        # clones are the limit here (about a hundred pages a second), not the client.
+        dynamic = [f"{path}{DYNAMIC}" for path in products]
+        rounds = f"Python client, {self.sizes.rounds} rounds"
+        _progress("5", "product page, uncached", rounds)
+        with _mongo_documents_pending(self.layout, load_topology(self.layout)):
+            # SQL even with Mongo on
+            result = self.uncached_rounds(dynamic, "sql")
+        self.rows.append(_python_row("5", "product page, uncached", result))
+        _progress("6", "product page, uncached, from Mongo", rounds)
+        if not load_topology(self.layout).mongo:
+            print(
+                "bench: tier 6: the cluster runs without the Mongo read model: switching it "
+                "on for this tier (`deploy up --mongo`), and off again after",
+                flush=True,
             )
+        with mongo_read_model_on(self.layout):
+            result = self.uncached_rounds(dynamic, "mongo")
+        tier = "product page, uncached, from Mongo (SecantusDB)"
+        self.rows.append(_python_row("6", tier, result))
+
+    def targets(self, product: str) -> None:
+        """Tier 7 (special orders) and the measured targets besides the tiers."""
+        _progress("7", "special orders, trivial bake", "bench_special_orders, then a SIGKILL drill")
+        sizes = self.sizes
+        orders = special_orders(
+            self.layout, burst=sizes.orders_burst, paced=sizes.orders_paced, kill_drill=True
         )
-    _progress("7", "special orders, trivial bake", "bench_special_orders, then a SIGKILL drill")
-    orders = special_orders(
-        layout, burst=sizes.orders_burst, paced=sizes.orders_paced, kill_drill=True
-    )
-    rows.append(_orders_row(orders))
-    figures += [
-        Figure("special order placed → READY, p50", orders["p50_ms"], "ms", 100),
-        Figure("special order placed → READY, p99", orders["p99_ms"], "ms", 500),
-        Figure(
-            "SIGKILLed worker's order READY after the kill",
-            orders["kill_to_ready_s"],
-            "s",
-            30,
-        ),
-    ]
-    _progress("target", "re-render seen through nginx after a commit", "a product renamed")
-    figures.append(
-        Figure(
-            "re-render visible through nginx after a commit",
-            rerender_seconds(layout, lb_url, product),
-            "s",
-            2,
+        self.rows.append(_orders_row(orders))
+        rerender = "re-render visible through nginx after a commit"
+        _progress("target", "re-render seen through nginx after a commit", "a product renamed")
+        rerender_s = rerender_seconds(self.layout, self.lb_url, product)
+        build = f"full prerender of {sizes.build_products:,} products"
+        _progress("target", build, "seeded into a database of its own")
+        seconds, pages = full_build(self.layout, products=sizes.build_products)
+        self.figures += [
+            Figure("special order placed → READY, p50", orders["p50_ms"], "ms", 100),
+            Figure("special order placed → READY, p99", orders["p99_ms"], "ms", 500),
+            Figure(
+                "SIGKILLed worker's order READY after the kill", orders["kill_to_ready_s"], "s", 30
+            ),
+            Figure(rerender, rerender_s, "s", 2),
+            Figure(f"{build} ({pages:,} pages)", seconds, "s", 120),
+        ]
+
+
+def run(*, sizes: Sizes, out_dir: Path, rollout: bool = True) -> tuple[list[Row], list[Figure]]:
+    bench = _Bench(sizes)
+    categories, products = _catalog_paths(bench.lb_url)
+    if len(products) < 50:
+        raise SystemExit(
+            f"bench: found {len(products)} products, needs 50 or more: "
+            "run `.venv/bin/python manage.py seed_catalog --products 200`"
         )
-    )
-    _progress(
-        "target",
-        f"full prerender of {sizes.build_products:,} products",
-        "seeded into a database of its own",
-    )
-    seconds, pages = full_build(layout, products=sizes.build_products)
-    figures.append(
-        Figure(
-            f"full prerender of {sizes.build_products:,} products ({pages:,} pages)",
-            seconds,
-            "s",
-            120,
+    if bench.wrk is None:
+        print(
+            "bench: wrk not found (`make bench` installs it): the Python client measures "
+            "every tier and cannot reach nginx's speed, so tiers 1 and 2 are understated",
+            file=sys.stderr,
         )
-    )
+    bench.page_tiers(categories, products)
+    bench.targets(products[0])
     if rollout:
-        if wrk is None:
+        if bench.wrk is None:
             raise NotRunningError("the rollout tier needs wrk: `make bench` installs it")
         _progress("8", "rolling deploy under load", "wrk keep-alive during `deploy rollout`")
-        rows.append(_rollout_row(wrk, f"{lb_url}{product}{DYNAMIC}"))
-    report(rows, figures, out_dir, method=_method(sizes))
-    return rows, figures
+        bench.rows.append(_rollout_row(bench.wrk, f"{bench.lb_url}{products[0]}{DYNAMIC}"))
+    report(bench.rows, bench.figures, out_dir, method=_method(sizes))
+    return bench.rows, bench.figures
 
 
 def _method(sizes: Sizes) -> str:
@@ -457,30 +417,17 @@ def parse_wrk(output: str) -> WrkFigures:
 
 def _wrk_run(command: list[str], url: str, seconds: int) -> WrkFigures:
     done = subprocess.run(  # noqa: S603  (wrk, on our own load balancer's URL)
-        [*command, f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=False,
+        [*command, f"-d{seconds}s", url], capture_output=True, text=True, timeout=seconds + 30
     )
     if done.returncode != 0:
         raise DeployError(f"wrk failed on {url}: {done.stderr.strip() or done.stdout.strip()}")
     return parse_wrk(done.stdout)
 
 
-def _row_of(number: str, tier: str, figures: WrkFigures, note: str = "") -> Row:
+def _row_of(number: str, tier: str, f: WrkFigures, note: str = "") -> Row:
     """One table row from wrk's figures."""
-    return Row(
-        number,
-        tier,
-        "wrk",
-        figures.per_second,
-        figures.p50_ms,
-        figures.p99_ms,
-        figures.errors,
-        figures.requests,
-        note=note,
-    )
+    figures = (f.per_second, f.p50_ms, f.p99_ms, f.errors, f.requests)
+    return Row(number, tier, "wrk", *figures, note=note)
 
 
 def _wrk_row(command: list[str], number: str, tier: str, url: str) -> Row:

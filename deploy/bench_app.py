@@ -1,12 +1,5 @@
-"""The figures of `make bench` that drive the app tier through its own commands.
-
-- The Mongo tier needs the read model: when the cluster runs without it, it is switched
-  on for the tier (`deploy up --mongo`, `catalog_sync_mongo`) and off again after.
-- Special orders with a trivial bake through the real outbox, broker and workers, and a
-  SIGKILLed worker's order (``manage.py bench_special_orders``).
-- The prerender targets: a full build of 10,000 products in a database of its own (the
-  cluster's catalog, cache and pages are not touched), and a re-render seen through
-  nginx after a product is renamed (``manage.py bench_product_rename``).
+"""The figures of `make bench` that drive the app tier through its own commands: the Mongo
+tier's read model, special orders (and a SIGKILLed worker's), the prerender targets.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 from . import cluster, rollout
 from .errors import DeployError
@@ -24,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m deploy", description="Run the scaleshop cluster on this machine."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    _cluster_commands(commands)
+    _release_and_process_commands(commands)
+    return parser
+
+
+def _cluster_commands(commands: Any) -> None:
     up = commands.add_parser("up", help="start (or converge) the cluster; idempotent")
     up.add_argument("--clones", type=int, help="number of gunicorn clones (default 3)")
     up.add_argument("--workers", type=int, help="number of Dramatiq worker programs (default 2)")
@@ -65,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run-dir", help="print RUN_DIR, where the cluster's files are (for scripts)"
     )
+
+
+def _release_and_process_commands(commands: Any) -> None:
     rollout = commands.add_parser("rollout", help="rolling update of the clones, one at a time")
     rollout.add_argument("--release", help="release name (default: the checked-out code)")
     commands.add_parser(
@@ -85,7 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("stop", "start"):
         one = commands.add_parser(verb, help=f"{verb} one process (fault drills)")
         one.add_argument("name", help="e.g. postgres-replica, redis-broker, worker-1")
-    return parser
 
 
 # Commands that change the cluster: one at a time (deploy/lock.py).

@@ -1,18 +1,16 @@
-"""Bringing the cluster up and down.
-
-`up` converges: it creates what is missing, starts what is stopped, restarts only what
-changed and leaves healthy processes alone, so running it twice is harmless and fast.
-"""
+"""Bringing the cluster up (converging: only what is missing or changed) and down."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from . import nginx, postgres
-from .credentials import ensure_credentials
+from .credentials import Credentials, ensure_credentials
 from .errors import ConfigurationError
 from .files import write_if_changed
 from .health import port_taken, wait_until
@@ -25,7 +23,7 @@ from .release import default_release_name, run_release_phase
 from .releases import link_program, linked_release, record_release
 from .rollout import replace_on_release, roll_clone, verify_identical
 from .runtime import app_runtime, give_to_app_user, install_release, prune_venvs
-from .supervisord import STOPPED_STATES, Supervisor
+from .supervisord import Supervisor, is_running, is_stopped
 from .tools import Tools
 from .topology import (
     HOST,
@@ -66,7 +64,7 @@ def _requested_ports(layout: Layout, saved: Topology, supervisor: Supervisor) ->
     """
     ports = Ports.from_env(os.environ, base=saved.ports)
     changes = saved.ports.changes(ports)
-    if changes and supervisor.is_running():
+    if changes and supervisor.answers():
         raise ConfigurationError(
             f"the cluster in {layout.run_dir} is running on other ports ({'; '.join(changes)}); "
             "stop it with `python -m deploy down` first, or unset those variables"
@@ -84,8 +82,7 @@ def _start_and_wait(supervisor: Supervisor, layout: Layout, programs: list[Progr
     """
     processes = supervisor.processes()
     for program in programs:
-        info = processes.get(program.name)
-        stopped = info is None or info.state in STOPPED_STATES
+        stopped = is_stopped(processes.get(program.name))
         if stopped and program.port is not None and port_taken(HOST, program.port):
             raise ConfigurationError(
                 f"{program.name} needs port {program.port}, but another process listens there; "
@@ -113,10 +110,8 @@ def up(
 ) -> Topology:
     """Converge the local cluster to the requested shape and return it.
 
-    Omitted options keep the values of the previous `up` (or the defaults on a fresh
-    RUN_DIR), except the release: it names the code in the checkout, so clones running
-    older code are rolled onto it. Raises DeployError subclasses naming whatever did not
-    come up.
+    Omitted options keep the previous `up`'s values, except the release: it names the
+    checkout's code, so clones on older code roll onto it. Raises DeployError subclasses.
     """
     started = time.monotonic()
     tools = Tools.discover(layout)
@@ -139,56 +134,62 @@ def up(
     )
     write_redis_confs(layout, credentials)
     install_release(layout, topology.release)
-
     postgres.init_primary(layout, tools)
-    primary_changed = postgres.write_settings(layout, "primary", 0)
-
     if supervisor.ensure_running():
         print(f"  supervisord started ({layout.supervisord_conf})", flush=True)
+    _converge(layout, topology, tools, supervisor, credentials)
+    verify_identical(topology)
+    prune_venvs(layout, record_release(layout, topology.release))
+    print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
+    return topology
+
+
+def _converge(
+    layout: Layout,
+    topology: Topology,
+    tools: Tools,
+    supervisor: Supervisor,
+    credentials: Credentials,
+) -> None:
+    """Apply the program files, then bring each tier to them in order."""
+    primary_changed = postgres.write_settings(layout, "primary", 0)
     programs = cluster_programs(topology, layout, tools)
     by_tier = {tier: [p for p in programs if p.tier == tier] for tier in TIERS}
     _route_only_to_running_clones(layout, topology, tools, supervisor)
     write_program_files(programs, layout)
-    _added, changed, removed = supervisor.apply_program_files()
-    for name in removed:  # stopped by now (scaled down): its release may be pruned
-        layout.running_code(name).unlink(missing_ok=True)
+    _added, changed, _removed = supervisor.apply_program_files()
+    wanted = {name for program in programs for name in program.processes}
+    for link in layout.running_dir.glob("*"):  # scaled down: its release may be pruned
+        if link.name not in wanted:
+            link.unlink()
     for program in by_tier["data"] + by_tier["replica"]:
         if program.name in changed:
             supervisor.replace(program.name)
-    running = {n for n, p in supervisor.processes().items() if p.state == "RUNNING"}
-
+    running = {name for name, info in supervisor.processes().items() if is_running(info)}
     if topology.mongo:
         _prepare_mongo(layout, topology, supervisor, credentials.mongo)
     _start_and_wait(supervisor, layout, by_tier["data"])
     if primary_changed and "postgres-primary" in running:
         postgres.reload_settings(supervisor, tools, "primary", topology.ports.pg_primary)
     postgres.ensure_database(layout, tools, topology, credentials)
-
     if postgres.init_replica(layout, tools, topology, credentials):
         print("  replica created with pg_basebackup", flush=True)
     replica_changed = postgres.write_settings(layout, "replica", topology.replica_delay)
     _start_and_wait(supervisor, layout, by_tier["replica"])
     if replica_changed and "postgres-replica" in running:
         postgres.reload_settings(supervisor, tools, "replica", topology.ports.pg_replica)
-
-    clone_programs = [p for p in by_tier["app"] if p.role == "clone"]
-    _converge_clones(layout, topology, tools, supervisor, clone_programs, changed)
-    worker_programs = [p for p in by_tier["app"] if p.role == "worker"]
-    _converge_workers(supervisor, layout, topology, worker_programs, changed)
-
+    app = by_tier["app"]
+    clones = [p for p in app if p.role == "clone"]
+    _converge_clones(layout, topology, tools, supervisor, clones, changed)
+    workers = [p for p in app if p.role == "worker"]
+    _converge_workers(supervisor, layout, topology, workers, changed)
     nginx_changed = nginx.write_config(layout, topology, tools)
     if "nginx" in changed:
         supervisor.replace("nginx")  # a new command line needs a restart, not a reload
-    nginx_info = supervisor.processes().get("nginx")
-    if nginx_info and nginx_info.state == "RUNNING":
-        if nginx_changed:
-            nginx.reload_and_wait(supervisor)
-    else:
+    if not supervisor.running("nginx"):
         _start_and_wait(supervisor, layout, by_tier["edge"])
-    verify_identical(topology)
-    prune_venvs(layout, record_release(layout, topology.release))
-    print(f"  up in {time.monotonic() - started:.1f}s", flush=True)
-    return topology
+    elif nginx_changed:
+        nginx.reload_and_wait(supervisor)
 
 
 def _prepare_mongo(
@@ -197,8 +198,7 @@ def _prepare_mongo(
     """The read model's server: its directory, and its user before its first start."""
     write_config_file(layout)
     give_to_app_user(layout.mongo_dir, mode=0o700)
-    info = supervisor.processes().get("mongo")
-    if info is None or info.state in STOPPED_STATES:
+    if is_stopped(supervisor.processes().get("mongo")):
         runtime = app_runtime(layout, topology.release)
         if ensure_mongo_user(layout, runtime, topology.ports.mongo, password):
             print("  mongo: the app's user created", flush=True)
@@ -207,19 +207,12 @@ def _prepare_mongo(
 def _route_only_to_running_clones(
     layout: Layout, topology: Topology, tools: Tools, supervisor: Supervisor
 ) -> None:
-    """Before clones are added or removed, point a running nginx at running clones only.
-
-    On a scale-down this drains the clones about to be stopped, so none of their
-    in-flight requests is cut off.
-    """
+    """Before clones are added or removed, point a running nginx at running clones only:
+    on a scale-down this drains the clones about to stop, cutting none of their requests."""
     processes = supervisor.processes()
-    if "nginx" not in processes or processes["nginx"].state != "RUNNING":
+    if not is_running(processes.get("nginx")):
         return
-    idle = [
-        name
-        for name in topology.clone_names
-        if name not in processes or processes[name].state != "RUNNING"
-    ]
+    idle = [name for name in topology.clone_names if not is_running(processes.get(name))]
     if nginx.write_config(layout, topology, tools, drained=idle):
         nginx.reload_and_wait(supervisor)
 
@@ -233,25 +226,15 @@ def _converge_clones(
     changed: list[str],
 ) -> None:
     """Start missing clones; roll running ones onto the release, or restart them when
-    their program changed.
-
-    The release phase runs first whenever any clone has to start or move, so no clone of
-    a release ever serves against an unmigrated database.
-    """
+    their program changed. The release phase runs first whenever any clone has to start
+    or move, so no clone of a release ever serves against an unmigrated database."""
     processes = supervisor.processes()
-
-    def running(name: str) -> bool:
-        info = processes.get(name)
-        return info is not None and info.state in {"RUNNING", "STARTING"}
-
-    to_start = [p for p in clones if not running(p.name)]
+    up = [p for p in clones if not is_stopped(processes.get(p.name))]
+    to_start = [p for p in clones if p not in up]
     to_roll = [
-        p
-        for p in clones
-        if running(p.name)
-        and (p.name in changed or linked_release(layout, p.name) != topology.release)
+        p for p in up if p.name in changed or linked_release(layout, p.name) != topology.release
     ]
-    unhealthy = [p for p in clones if running(p.name) and p not in to_roll and not p.probe()]
+    unhealthy = [p for p in up if p not in to_roll and not p.probe()]
     if not (to_start or to_roll or unhealthy):
         return
     run_release_phase(layout, topology.release, app_env(topology, layout, "release"))
@@ -261,14 +244,7 @@ def _converge_clones(
             supervisor.replace(program.name)
     _start_and_wait(supervisor, layout, to_start + unhealthy)
     for program in to_roll:
-        roll_clone(
-            program,
-            layout=layout,
-            topology=topology,
-            tools=tools,
-            supervisor=supervisor,
-            restart=program.name in changed,
-        )
+        roll_clone(program, layout, topology, tools, supervisor, program.name in changed)
 
 
 def _converge_workers(
@@ -284,10 +260,13 @@ def _converge_workers(
     SIGTERM: Dramatiq finishes running jobs and returns prefetched messages to the broker.
     """
     for program in workers:
-        moving = linked_release(layout, program.name) != topology.release
-        if program.name in changed or moving:
-            # Left stopped: started with the others below.
-            replace_on_release(supervisor, layout, program.name, topology.release)
+        if program.name in changed:
+            replace_on_release(supervisor, layout, program, topology.release)
+            continue
+        for name in program.processes:
+            if linked_release(layout, name) != topology.release:
+                supervisor.stop(name)  # left stopped: started with the others below
+                link_program(layout, name, topology.release)
     _start_and_wait(supervisor, layout, workers)
 
 
@@ -362,11 +341,15 @@ def _manage_command(
 
 
 def _program(layout: Layout, name: str) -> tuple[Supervisor, Program]:
+    """Program ``name``, or one process of a program of several (e.g. ``worker-1``)."""
     supervisor = Supervisor(layout)
     supervisor.require_running()
-    programs = {
-        p.name: p for p in cluster_programs(load_topology(layout), layout, Tools.discover(layout))
-    }
+    programs = {}
+    for program in cluster_programs(load_topology(layout), layout, Tools.discover(layout)):
+        programs[program.name] = program
+        for process in program.processes if program.numprocs > 1 else []:
+            probe = partial(supervisor.running, process)
+            programs[process] = replace(program, name=process, numprocs=1, probe=probe)
     if name not in programs:
         raise ConfigurationError(f"no program {name!r}; the cluster has: {', '.join(programs)}")
     return supervisor, programs[name]

@@ -1,9 +1,5 @@
-"""The local cluster's secrets: generated at the first `up`, kept in ``RUN_DIR`` (mode 600).
-
-Every Redis server and every PostgreSQL role that logs in over TCP has its own password,
-and Django gets a generated secret key, so another account on the same host can neither
-talk to the services nor forge signed cookies. Secrets never appear on a command line
-(``ps`` shows those to every user): they reach programs through files and environments.
+"""The local cluster's secrets: generated at the first `up`, kept in ``RUN_DIR`` (mode 600),
+never on a command line (``ps`` shows those to every user).
 """
 
 from __future__ import annotations

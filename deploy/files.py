@@ -1,20 +1,33 @@
-"""Writing rendered configuration: atomic, and telling the caller whether anything changed."""
+"""Rendering configuration from templates and writing it atomically, saying if it changed."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+
+from .errors import ConfigurationError
+
+PLACEHOLDER = re.compile(r"{{(\w+)}}")
+
+
+def fill_template(template: Path, values: Mapping[str, str]) -> str:
+    """``template``'s text with every ``{{name}}`` replaced; an unknown name raises."""
+
+    def value(match: re.Match[str]) -> str:
+        try:
+            return values[match.group(1)]
+        except KeyError:
+            raise ConfigurationError(f"{template.name} uses unknown {match.group(0)}") from None
+
+    return PLACEHOLDER.sub(value, template.read_text())
 
 
 def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
     """Write ``text`` to ``path`` atomically unless it already holds it; True if written.
-    Either way the file ends with ``mode``.
-
-    Callers use the result to restart only the processes whose configuration changed,
-    which is what keeps a second `up` harmless. The text goes to a uniquely named file
-    beside ``path`` first, so two writers never share a half-written temporary file.
-    """
+    Either way the file ends with ``mode``. The result lets a second `up` restart nothing."""
     try:
         if path.read_text() == text:
             if path.stat().st_mode & 0o7777 != mode:

@@ -1,11 +1,5 @@
-"""Moving a running gunicorn clone onto new code without a moment of less capacity.
-
-gunicorn loads the app in each worker (no ``preload_app``), from the clone's link, which
-the rollout has just pointed at the new release. So: one more worker at a time (TTIN)
-until as many new workers as old ones have loaded the app (gunicorn.conf.py's
-``post_worker_init`` logs "Worker ready"), then one fewer at a time (TTOU: gunicorn stops
-its oldest worker, gracefully). The listening socket never closes and the old workers
-serve until the new ones can, so no request fails or waits for a boot.
+"""Moving a running gunicorn clone onto its link's new release without losing capacity:
+one more worker at a time (TTIN) until the new ones are ready, then one fewer (TTOU).
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""Health probes and the bounded wait around them.
-
-A probe is a callable returning True when the component answers as it should. Probes
-never raise for an unreachable component: they return False (or an HTTP result with
-``ok=False``), and `wait_until` turns a probe that never succeeds into one clear error.
+"""Health probes (never raising: False for an unreachable component) and `wait_until`,
+which turns a probe that never succeeds into one clear error.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""One mutating command at a time per cluster: an flock on ``RUN_DIR/deploy.lock``.
-
-Two `up`s, or a `rollout` racing a `stop`, would rewrite nginx and program files and
-restart processes under each other's feet. The lock is advisory and the kernel drops it
-when its holder exits, so a killed command never leaves the cluster locked.
+"""One mutating command at a time per cluster: an advisory flock on ``RUN_DIR/deploy.lock``,
+dropped by the kernel when its holder exits.
 """
 
 from __future__ import annotations

@@ -1,11 +1,5 @@
-"""The local cluster's MongoDB wire-compatible server, for the catalog's read model.
-
-`up --mongo` (`make up MONGO=1`) runs SecantusDB (from PyPI, in the app tier's venv) as
-one more data-tier program: as the app user, bound to 127.0.0.1, data in
-``RUN_DIR/mongo``, with SCRAM authentication. Production points ``MONGO_URL`` at a
-MongoDB replica set instead. The server's way to get its first user is to start it once
-without ``--auth``, create the user, and restart it with ``--auth``: `up` does that the
-first time, on loopback, before supervisor starts it for good.
+"""The catalog read model's local server (`up --mongo`): SecantusDB from the app venv, as
+the app user on 127.0.0.1 with SCRAM; its first user is made once before `--auth`.
 """
 
 from __future__ import annotations

@@ -1,45 +1,28 @@
-"""nginx, the load balancer: rendering its config and reloading it without dropping requests.
-
-A reload (SIGHUP) makes the nginx master start new workers with the new config and tell the
-old ones to finish their in-flight requests and exit. Waiting for the old workers to be gone
-is therefore a precise signal that no request still uses the old upstream list; `rollout`
-relies on it to drain a clone before restarting it.
-"""
+"""nginx, the load balancer: rendering its config and reloading it without dropping requests."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import ConfigurationError, NotHealthyError
-from .files import write_if_changed
+from .errors import NotHealthyError
+from .files import fill_template, write_if_changed
 from .paths import Layout
-from .proc import AS_ROOT, run
-from .supervisord import Supervisor
+from .proc import AS_ROOT, child_pids, run
+from .supervisord import Supervisor, is_running
 from .tools import Tools
 from .topology import HOST, Topology
 
 TEMPLATE = Path(__file__).with_name("nginx") / "nginx.conf.tmpl"
-# nginx's own error pages (429 from limit_req, 413 for a body too large), served from
-# RUN_DIR/nginx/_errors/ so nginx's workers can read them wherever the checkout is.
+# nginx's own error pages (413, 429): each one's <main> in errors/, in one page template,
+# served from RUN_DIR/nginx/_errors/ (readable by nginx's workers wherever the checkout is).
+ERROR_PAGE = Path(__file__).with_name("nginx") / "error.html.tmpl"
 ERROR_PAGES = Path(__file__).with_name("nginx") / "errors"
+HEADING = re.compile(r"<h1>(.*)</h1>")
 MIME_TYPES = Path("/etc/nginx/mime.types")
 WORKER_USER = "www-data"  # must be able to read RUN_DIR/static, media and prerendered
-PLACEHOLDER = re.compile(r"{{(\w+)}}")
-
-
-def fill_template(template: str, values: Mapping[str, str]) -> str:
-    """Replace every ``{{name}}``; an unknown name raises, so a typo never ships."""
-
-    def value(match: re.Match[str]) -> str:
-        try:
-            return values[match.group(1)]
-        except KeyError:
-            raise ConfigurationError(f"nginx template uses unknown {match.group(0)}") from None
-
-    return PLACEHOLDER.sub(value, template)
 
 
 def render_nginx_conf(
@@ -58,7 +41,7 @@ def render_nginx_conf(
         for name in topology.clone_names
     )
     return fill_template(
-        TEMPLATE.read_text(),
+        TEMPLATE,
         {
             "user_directive": f"user {WORKER_USER};"
             if as_root
@@ -83,55 +66,33 @@ def write_config(
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (layout.nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
     (layout.nginx_dir / "_errors").mkdir(exist_ok=True)
-    for page in ERROR_PAGES.glob("*.html"):
-        write_if_changed(layout.nginx_dir / "_errors" / page.name, page.read_text())
-    changed = write_if_changed(
-        layout.nginx_conf, render_nginx_conf(layout, topology, drained=drained)
-    )
-    if changed:
-        run(
-            [
-                tools.nginx,
-                "-t",
-                "-q",
-                "-p",
-                layout.nginx_dir,
-                "-c",
-                layout.nginx_conf,
-                "-e",
-                "stderr",
-            ],
-            what=f"nginx -t ({layout.nginx_conf})",
+    for main in ERROR_PAGES.glob("*.html"):
+        text = main.read_text().strip()
+        title = HEADING.search(text)
+        values = {"main": text, "title": title.group(1) if title else "Scaleshop"}
+        write_if_changed(
+            layout.nginx_dir / "_errors" / main.name, fill_template(ERROR_PAGE, values)
         )
+    conf = layout.nginx_conf
+    changed = write_if_changed(conf, render_nginx_conf(layout, topology, drained=drained))
+    if changed:
+        options = ["-p", str(layout.nginx_dir), "-c", str(conf), "-e", "stderr"]
+        command = [str(tools.nginx), "-t", "-q", *options]
+        run(command, what=f"nginx -t ({conf})")
     return changed
 
 
-def worker_pids(master_pid: int) -> set[int]:
-    """PIDs of the nginx master's current children (its worker processes)."""
-    children: set[int] = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == master_pid:
-            children.add(int(stat.parent.name))
-    return children
-
-
 def reload_and_wait(supervisor: Supervisor, timeout: float = 75.0) -> None:
-    """SIGHUP nginx and wait until every pre-reload worker has finished and exited.
-
-    Afterwards no request is served under the previous configuration. Bounded by
-    ``timeout`` (above proxy_read_timeout, the longest an old worker can be busy).
-    """
+    """SIGHUP nginx and wait until every pre-reload worker has finished and exited: then no
+    request uses the old upstream list (how `rollout` drains a clone). Bounded by
+    ``timeout`` (above proxy_read_timeout, the longest an old worker can be busy)."""
     info = supervisor.processes().get("nginx")
-    if info is None or info.pid is None or info.state != "RUNNING":
+    if info is None or info.pid is None or not is_running(info):
         raise NotHealthyError("nginx is not running; cannot reload it")
-    old = worker_pids(info.pid)
+    old = child_pids(info.pid)
     supervisor.signal("nginx", "HUP")
     deadline = time.monotonic() + timeout
-    while old & worker_pids(info.pid):
+    while old & child_pids(info.pid):
         if time.monotonic() > deadline:
             raise NotHealthyError(
                 f"old nginx workers {sorted(old)} still busy after {timeout:.0f}s"

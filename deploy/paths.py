@@ -1,13 +1,5 @@
-"""Where the cluster lives on disk: resolving RUN_DIR and naming every path inside it.
-
-The trap (DESIGN.md): as root, PostgreSQL runs as ``postgres`` and nginx's workers as
-``www-data``, and both must traverse every parent directory of the data. A checkout under a
-private home (``/root`` is mode 700) or in a CI folder we do not choose breaks that, so as
-root RUN_DIR falls back to a world-traversable, persistent directory
-(``/var/lib/scaleshop-<hash>``; not under /tmp, which some systems empty at boot, leaving a
-half-deleted, corrupt PGDATA), and ``<checkout>/.run`` becomes a symlink to it so that
-``<checkout>/.run/cluster.env`` (read by Django settings) works in every case. Not as root,
-every process runs as the invoking user, so ``<checkout>/.run`` always works.
+"""Where the cluster lives on disk: RUN_DIR (``<checkout>/.run``, or as root a directory
+every service user can traverse, ``.run`` linking to it) and every path inside it.
 """
 
 from __future__ import annotations
@@ -149,6 +141,16 @@ def _check_adoptable(run_dir: Path) -> None:
         )
 
 
+class _Under:
+    """A path attribute of `Layout`: ``parent`` (another attribute) / ``name``."""
+
+    def __init__(self, parent: str, name: str) -> None:
+        self.parent, self.name = parent, name
+
+    def __get__(self, layout: object, owner: type | None = None) -> Path:
+        return Path(getattr(layout, self.parent)) / self.name
+
+
 @dataclass(frozen=True)
 class Layout:
     """Every path the cluster uses; nothing outside ``run_dir`` is written at run time."""
@@ -156,6 +158,31 @@ class Layout:
     checkout: Path
     run_dir: Path
     explicit: bool = False  # RUN_DIR came from the environment, not from the checkout
+
+    logs = _Under("run_dir", "logs")
+    supervisord_conf = _Under("run_dir", "supervisord.conf")
+    supervisor_socket = _Under("run_dir", "supervisor.sock")
+    supervisord_pidfile = _Under("run_dir", "supervisord.pid")
+    programs_dir = _Under("run_dir", "programs")
+    pg_dir = _Under("run_dir", "pg")
+    pg_socket_dir = _Under("pg_dir", "sock")
+    redis_dir = _Under("run_dir", "redis")
+    mongo_dir = _Under("run_dir", "mongo")  # the local Mongo server's data (`up --mongo`)
+    nginx_dir = _Under("run_dir", "nginx")
+    nginx_conf = _Under("nginx_dir", "nginx.conf")
+    static_root = _Under("run_dir", "static")
+    media_root = _Under("run_dir", "media")
+    mail_dir = _Under("run_dir", "mail")  # one file per message (Django's file backend)
+    metrics_dir = _Under("run_dir", "metrics")  # Prometheus files, a directory per process
+    prerender_root = _Under("run_dir", "prerendered")
+    cluster_env = _Under("run_dir", "cluster.env")  # the app tier's settings and passwords
+    credentials_file = _Under("run_dir", "credentials.json")
+    app_dir = _Under("run_dir", "app")  # as root: the app user's venvs
+    venvs_dir = _Under("app_dir", "venvs")
+    releases_dir = _Under("run_dir", "releases")
+    running_dir = _Under("run_dir", "running")
+    state_file = _Under("run_dir", "cluster.json")
+    lock_file = _Under("run_dir", "deploy.lock")
 
     @classmethod
     def discover(cls, environ: Mapping[str, str] | None = None) -> Layout:
@@ -171,119 +198,18 @@ class Layout:
     def venv_bin(self) -> Path:
         return Path(os.environ.get("SHOP_VENV", self.checkout / ".venv")) / "bin"
 
-    @property
-    def logs(self) -> Path:
-        return self.run_dir / "logs"
-
-    @property
-    def supervisord_conf(self) -> Path:
-        return self.run_dir / "supervisord.conf"
-
-    @property
-    def supervisor_socket(self) -> Path:
-        return self.run_dir / "supervisor.sock"
-
-    @property
-    def supervisord_pidfile(self) -> Path:
-        return self.run_dir / "supervisord.pid"
-
-    @property
-    def programs_dir(self) -> Path:
-        return self.run_dir / "programs"
-
-    @property
-    def pg_dir(self) -> Path:
-        return self.run_dir / "pg"
-
-    @property
-    def pg_socket_dir(self) -> Path:
-        return self.pg_dir / "sock"
-
     def pg_data(self, node: str) -> Path:
         """Data directory of the postgres ``node`` ("primary" or "replica")."""
         return self.pg_dir / node
-
-    @property
-    def redis_dir(self) -> Path:
-        return self.run_dir / "redis"
 
     def redis_conf(self, server: str) -> Path:
         """The Redis server's config file: its password, readable by the app user only."""
         return self.redis_dir / f"{server}.conf"
 
-    @property
-    def mongo_dir(self) -> Path:
-        """The local Mongo server's data (the read model of `up --mongo`)."""
-        return self.run_dir / "mongo"
-
-    @property
-    def nginx_dir(self) -> Path:
-        return self.run_dir / "nginx"
-
-    @property
-    def nginx_conf(self) -> Path:
-        return self.nginx_dir / "nginx.conf"
-
-    @property
-    def static_root(self) -> Path:
-        return self.run_dir / "static"
-
-    @property
-    def media_root(self) -> Path:
-        return self.run_dir / "media"
-
-    @property
-    def mail_dir(self) -> Path:
-        """Emails of the local cluster, one file per message (Django's file backend)."""
-        return self.run_dir / "mail"
-
-    @property
-    def metrics_dir(self) -> Path:
-        """Prometheus multiprocess files, a directory per clone and per worker."""
-        return self.run_dir / "metrics"
-
-    @property
-    def prerender_root(self) -> Path:
-        return self.run_dir / "prerendered"
-
-    @property
-    def cluster_env(self) -> Path:
-        """The app tier's settings, passwords included (mode 600)."""
-        return self.run_dir / "cluster.env"
-
-    @property
-    def credentials_file(self) -> Path:
-        return self.run_dir / "credentials.json"
-
-    @property
-    def app_dir(self) -> Path:
-        """As root: what the app user runs besides the releases (their venvs)."""
-        return self.run_dir / "app"
-
-    @property
-    def venvs_dir(self) -> Path:
-        return self.app_dir / "venvs"
-
-    @property
-    def releases_dir(self) -> Path:
-        return self.run_dir / "releases"
-
     def release_dir(self, name: str) -> Path:
         """The immutable copy of release ``name``'s code."""
         return self.releases_dir / name
 
-    @property
-    def running_dir(self) -> Path:
-        return self.run_dir / "running"
-
     def running_code(self, program: str) -> Path:
         """The code ``program`` runs: a symlink to one release, swapped by a rollout."""
         return self.running_dir / program
-
-    @property
-    def state_file(self) -> Path:
-        return self.run_dir / "cluster.json"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.run_dir / "deploy.lock"

@@ -1,10 +1,5 @@
 """PostgreSQL primary and streaming replica: data directories, configuration, database.
-
-Over TCP every role logs in with its password (``scram-sha-256``): the app role ``shop``,
-the replication role and the superuser. The only other way in is the unix socket, in a
-directory only the server's own OS user can enter, where that user (``peer``) is the
-superuser: the cluster tool's maintenance path, which needs no password and so also
-upgrades a cluster made before passwords existed.
+Over TCP every role needs its password; the unix socket admits only the server's OS user.
 """
 
 from __future__ import annotations
@@ -116,16 +111,9 @@ def init_primary(layout: Layout, tools: Tools) -> bool:
         shutil.rmtree(data)  # a half-made directory from an interrupted initdb
     run(
         [
-            tools.pg("initdb"),
-            "-D",
-            data,
-            f"--username={SUPERUSER}",
-            # Replaced by PG_HBA before the server first starts.
-            "--auth-local=peer",
-            "--auth-host=reject",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            "--no-instructions",
+            *(tools.pg("initdb"), "-D", data, f"--username={SUPERUSER}"),
+            "--auth-local=peer",  # the authentication: PG_HBA's before the first start
+            *("--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"),
         ],
         what="initdb (postgres-primary)",
         cwd=layout.pg_dir,  # the postgres user may not be able to enter our cwd
@@ -187,9 +175,7 @@ def init_replica(
         [
             tools.pg("pg_basebackup"),
             *["-h", HOST, "-p", str(topology.ports.pg_primary), "-U", REPLICATION_USER, "-w"],
-            "-D",
-            data,
-            *["-R", "-X", "stream", "-c", "fast"],
+            *("-D", data, "-R", "-X", "stream", "-c", "fast"),
         ],
         what="pg_basebackup (postgres-replica)",
         cwd=layout.pg_dir,
@@ -237,21 +223,10 @@ def ensure_database(
         statements.append(f"ALTER ROLE {role} PASSWORD '{password}';")
     # On standard input: a command line would show the passwords to every user (`ps`).
     _as_superuser(layout, tools, port, what="creating the roles", script="\n".join(statements))
-    exists = _as_superuser(
-        layout,
-        tools,
-        port,
-        what="looking for the shop database",
-        sql=f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",  # noqa: S608 - constant
-    )
-    if exists != "1":
-        _as_superuser(
-            layout,
-            tools,
-            port,
-            what="creating the shop database",
-            sql=f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}",
-        )
+    exists = f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"  # noqa: S608 - constant
+    if _as_superuser(layout, tools, port, what="looking for the shop database", sql=exists) != "1":
+        create = f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}"
+        _as_superuser(layout, tools, port, what="creating the shop database", sql=create)
 
 
 def query(layout: Layout, tools: Tools, port: int, sql: str) -> str:

@@ -1,8 +1,5 @@
-"""Running external commands: the one place that starts subprocesses.
-
-Every command is an argument list with an absolute executable path (no shell), so the
-``# noqa: S603`` below is the single, reviewed exception to ruff's subprocess rule.
-"""
+"""Running external commands: the one place that starts subprocesses, each an argument list
+with an absolute executable path (no shell: the reviewed ``# noqa: S603`` exceptions)."""
 
 from __future__ import annotations
 
@@ -14,6 +11,12 @@ from pathlib import Path
 from .errors import CommandError
 
 AS_ROOT = os.geteuid() == 0
+
+
+def _argv(args: Sequence[str | Path], as_user: str | None) -> list[str]:
+    """``args`` as strings, through ``runuser`` as ``as_user`` when we are root."""
+    argv = [str(a) for a in args]
+    return ["/usr/sbin/runuser", "-u", as_user, "--", *argv] if as_user and AS_ROOT else argv
 
 
 def run(
@@ -33,9 +36,7 @@ def run(
     to run as root) and is ignored otherwise. Raises CommandError naming ``what`` with the
     tail of the output when the command fails or exceeds ``timeout`` seconds.
     """
-    argv = [str(a) for a in args]
-    if as_user and AS_ROOT:
-        argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
+    argv = _argv(args, as_user)
     try:
         done = subprocess.run(  # noqa: S603 - absolute paths, argument list, no shell
             argv,
@@ -66,11 +67,11 @@ def run(
 def start(args: Sequence[str | Path], *, as_user: str | None) -> subprocess.Popen:
     """Start ``args`` in the background, output discarded (a one-off server the caller
     stops); as ``as_user`` when we are root."""
-    argv = [str(a) for a in args]
-    if as_user and AS_ROOT:
-        argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
     return subprocess.Popen(  # noqa: S603 - absolute paths, argument list, no shell
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _argv(args, as_user),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -78,9 +79,7 @@ def run_attached(
     args: Sequence[str | Path], *, cwd: Path, env: Mapping[str, str], as_user: str | None
 ) -> int:
     """Run ``args`` on this terminal (output not captured); return its exit code."""
-    argv = [str(a) for a in args]
-    if as_user and AS_ROOT:
-        argv = ["/usr/sbin/runuser", "-u", as_user, "--", *argv]
+    argv = _argv(args, as_user)
     return subprocess.run(argv, cwd=cwd, env=dict(env), check=False).returncode  # noqa: S603
 
 

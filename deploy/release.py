@@ -1,8 +1,5 @@
-"""Releases: naming them, and the release phase that runs before any clone of one starts.
-
-The release phase (``check``, ``migrate``, ``collectstatic``) runs once per release, not once per
-clone: migrations must be backward compatible with the previous release, whose clones are
-still serving while a rollout proceeds (expand first, contract in a later release).
+"""Release names, and the release phase (``check``, ``migrate``, ``collectstatic``) that runs
+once per release before any clone of it starts; migrations must suit the previous release.
 """
 
 from __future__ import annotations

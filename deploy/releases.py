@@ -1,9 +1,5 @@
-"""Releases: immutable copies of the code, one directory per release name.
-
-``RUN_DIR/releases/<name>`` is built once from the checkout's files and never changed;
-every clone and worker runs from ``RUN_DIR/running/<program>``, a symlink to one release.
-So editing the checkout changes nothing that runs until the next rollout, which points the
-links at a new release one program at a time; a rollback points them back.
+"""Releases: immutable copies of the code in ``RUN_DIR/releases/<name>``; each clone and
+worker process runs from ``RUN_DIR/running/<process>``, a symlink to one release.
 """
 
 from __future__ import annotations

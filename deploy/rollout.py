@@ -1,17 +1,10 @@
-"""Rolling updates: move clones to a release one at a time with zero failed requests.
-
-A clone moves without a restart: its link (RUN_DIR/running/<clone>) is pointed at the new
-release and its gunicorn hands over from old workers to new ones (deploy/handover.py). Its
-listening socket stays open throughout, so nginx is not touched and nothing fails: not a
-new connection, not a client's keep-alive connection, not a POST.
-
-A clone whose program or gunicorn config changed (command line, environment, venv) needs a
-new gunicorn master: it is drained from nginx first (a reload: nginx's old workers then
-close idle keep-alive connections, which a client may see as a reset) and restarted.
+"""Rolling updates with zero failed requests: a clone's link moves to the release and its
+gunicorn hands over to new workers; a changed program is drained from nginx and restarted.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from . import nginx
@@ -19,7 +12,7 @@ from .errors import ConfigurationError, DeployError, RolloutError
 from .handover import hand_over
 from .health import http_get, wait_until
 from .paths import Layout
-from .programs import Program, app_env, cluster_programs, write_program_files
+from .programs import Program, all_running, app_env, cluster_programs, write_program_files
 from .release import default_release_name, run_release_phase
 from .releases import link_program, linked_release, previous_release, record_release
 from .runtime import install_release, prune_venvs
@@ -30,7 +23,6 @@ from .topology import Topology, load_topology, save_topology
 
 def roll_clone(
     program: Program,
-    *,
     layout: Layout,
     topology: Topology,
     tools: Tools,
@@ -41,30 +33,24 @@ def roll_clone(
     (its program file changed) drain it from nginx and restart it."""
     name = program.name
     log = layout.logs / f"{name}.log"
+    running = supervisor.running(name)
+    if restart or not running or _gunicorn_config_differs(layout, name, topology.release):
+        _restart_clone(program, layout, topology, tools, supervisor)
+    else:
+        link_program(layout, name, topology.release)
+        hand_over(supervisor, name, log=log, timeout=program.startup_timeout)
 
     def on_new_release() -> bool:
         answer = http_get(f"{topology.clone_url(name)}/healthz")
         return answer.ok and answer.body.get("release") == topology.release
 
-    info = supervisor.processes().get(name)
-    running = info is not None and info.pid is not None and info.state == "RUNNING"
-    if restart or not running or _gunicorn_config_differs(layout, name, topology.release):
-        _restart_clone(
-            program, layout=layout, topology=topology, tools=tools, supervisor=supervisor
-        )
-        ready = on_new_release
-    else:
-        link_program(layout, name, topology.release)
-        hand_over(supervisor, name, log=log, timeout=program.startup_timeout)
-        ready = on_new_release
-
     wait_until(
-        ready,
+        on_new_release,
         what=f"{name} on release {topology.release} ({topology.clone_url(name)}/healthz)",
         timeout=program.startup_timeout,
         log=log,
     )
-    if nginx.write_config(layout, topology, tools) and _nginx_running(supervisor):
+    if nginx.write_config(layout, topology, tools) and supervisor.running("nginx"):
         nginx.reload_and_wait(supervisor)
     print(f"  {name}: healthy on {topology.release}", flush=True)
 
@@ -84,11 +70,11 @@ def _gunicorn_config_differs(layout: Layout, name: str, release: str) -> bool:
 
 
 def _restart_clone(
-    program: Program, *, layout: Layout, topology: Topology, tools: Tools, supervisor: Supervisor
+    program: Program, layout: Layout, topology: Topology, tools: Tools, supervisor: Supervisor
 ) -> None:
     """Drain ``program`` from nginx (when others can serve), restart it on the release."""
     name = program.name
-    nginx_up = _nginx_running(supervisor)
+    nginx_up = supervisor.running("nginx")
     if nginx_up and topology.clones == 1:
         print(
             f"  warning: {name} is the only clone, so it cannot be drained: requests fail "
@@ -99,37 +85,48 @@ def _restart_clone(
     elif nginx_up:
         nginx.write_config(layout, topology, tools, drained=[name])
         nginx.reload_and_wait(supervisor)
-    replace_on_release(supervisor, layout, name, topology.release)
+    replace_on_release(supervisor, layout, program, topology.release)
     supervisor.start(name)
 
 
-def replace_on_release(supervisor: Supervisor, layout: Layout, name: str, release: str) -> None:
-    """Stop ``name``, point its link at ``release``, load its program file (left stopped).
-    The link moves only once it has stopped, so it never imports the next release's code."""
-    supervisor.stop(name)
-    link_program(layout, name, release)
-    supervisor.replace(name)
+def replace_on_release(
+    supervisor: Supervisor, layout: Layout, program: Program, release: str
+) -> None:
+    """Stop ``program``, point its processes' links at ``release``, load its program file
+    (left stopped). The links move once it has stopped: it never imports the next release."""
+    supervisor.stop(program.name)
+    for name in program.processes:
+        link_program(layout, name, release)
+    supervisor.replace(program.name)
 
 
 def restart_worker(
-    program: Program, *, layout: Layout, supervisor: Supervisor, release: str
+    program: Program, layout: Layout, supervisor: Supervisor, release: str, changed: bool
 ) -> None:
-    """Restart a worker on ``release``. SIGTERM is graceful: running jobs finish and
-    prefetched messages go back to the broker for the other workers."""
-    replace_on_release(supervisor, layout, program.name, release)
-    supervisor.start(program.name)
+    """Restart a background program on ``release``: one process at a time, or all together
+    when its program file changed. SIGTERM is graceful: running jobs finish and prefetched
+    messages go back to the broker for the other workers."""
+    if changed:
+        replace_on_release(supervisor, layout, program, release)
+        _start_worker(supervisor, layout, program, program.name, program.processes)
+        return
+    for name in program.processes:
+        supervisor.stop(name)
+        link_program(layout, name, release)
+        _start_worker(supervisor, layout, program, name, [name])
+
+
+def _start_worker(
+    supervisor: Supervisor, layout: Layout, program: Program, name: str, processes: list[str]
+) -> None:
+    supervisor.start(name)
     wait_until(
-        program.probe,
-        what=f"{program.name} running",
+        partial(all_running, layout, processes),
+        what=f"{name} running",
         timeout=program.startup_timeout,
-        log=layout.logs / f"{program.name}.log",
+        log=layout.logs / f"{processes[0]}.log",
     )
-    print(f"  {program.name}: restarted", flush=True)
-
-
-def _nginx_running(supervisor: Supervisor) -> bool:
-    info = supervisor.processes().get("nginx")
-    return info is not None and info.state == "RUNNING"
+    print(f"  {name}: restarted", flush=True)
 
 
 def verify_identical(topology: Topology) -> str:
@@ -173,22 +170,12 @@ def rollout(layout: Layout, *, release: str | None = None) -> Topology:
     write_program_files(programs, layout)
     _added, changed, _removed = supervisor.apply_program_files()
     for program in programs:
-        if program.role not in {"clone", "worker"}:
-            continue
         try:
             if program.role == "clone":
-                roll_clone(
-                    program,
-                    layout=layout,
-                    topology=topology,
-                    tools=tools,
-                    supervisor=supervisor,
-                    restart=program.name in changed,
-                )
-            else:
-                restart_worker(
-                    program, layout=layout, supervisor=supervisor, release=topology.release
-                )
+                roll_clone(program, layout, topology, tools, supervisor, program.name in changed)
+            elif program.role == "worker":
+                moved = program.name in changed
+                restart_worker(program, layout, supervisor, topology.release, moved)
         except DeployError as exc:
             raise RolloutError(
                 f"{exc}\n\nThe rollout of {topology.release} stopped at {program.name}: "
@@ -224,11 +211,4 @@ def restart_clone(layout: Layout, name: str) -> None:
     programs = {p.name: p for p in cluster_programs(topology, layout, tools) if p.role == "clone"}
     if name not in programs:
         raise ConfigurationError(f"no clone named {name!r}; clones are {sorted(programs)}")
-    roll_clone(
-        programs[name],
-        layout=layout,
-        topology=topology,
-        tools=tools,
-        supervisor=supervisor,
-        restart=True,
-    )
+    roll_clone(programs[name], layout, topology, tools, supervisor, restart=True)

@@ -1,12 +1,5 @@
-"""Who runs the app tier, and with which interpreter.
-
-As root, the clones, workers, outbox relay and Redis servers run as ``APP_USER``, an
-unprivileged system user that `make bootstrap` creates: a hole in the app then cannot
-become root. That user may not reach the checkout (a home directory of mode 700) nor the
-venv's interpreter (e.g. pyenv under /root), so as root the app tier runs with a venv in
-``RUN_DIR/app`` made with an interpreter every user can run. Not as root, every process
-runs as the caller, with the checkout's ``.venv``. Either way the code is a release: an
-immutable copy under ``RUN_DIR/releases`` (deploy/releases.py).
+"""Who runs the app tier, and with which interpreter: as root ``APP_USER`` with a venv in
+``RUN_DIR/app`` (the checkout's may be unreachable); otherwise the caller and ``.venv``.
 """
 
 from __future__ import annotations

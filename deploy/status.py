@@ -1,28 +1,32 @@
-"""Cluster status: one snapshot of every component, as JSON and as a table.
-
-Clone health and release come from each clone's own ``/healthz`` (HTTP 200 when healthy),
-so the status reflects what the app reports, not only that a process exists. Workers
-listen on no port: their health is supervisor's RUNNING. The job queue figures (orders
-per state, broker depth, unsent outbox rows) are the ``jobs`` section of a clone's
-``/healthz``, so this package needs no Django to show them.
-"""
+"""Cluster status: one snapshot of every component, as JSON and as a table; health is each
+program's own probe (a clone's from its ``/healthz``, which also reports the job queue)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from .credentials import load_credentials
-from .health import http_get, pg_ready, redis_info, redis_ping
-from .mongo import mongo_ping
+from .credentials import Credentials, load_credentials
+from .health import HttpResult, http_get, redis_info
 from .paths import Layout
-from .postgres import SUPERUSER, in_recovery
-from .supervisord import Supervisor
+from .postgres import SUPERUSER
+from .programs import Program, cluster_programs
+from .supervisord import ProcessInfo, Supervisor, is_running
 from .tools import Tools
 from .topology import DB_NAME, DB_USER, HOST, Topology, load_topology
 
 # `status` warns when a Redis with a memory limit uses this much of it.
 MEMORY_WARN_FRACTION = 0.8
+# The services of `status-json` and the programs they are.
+SERVICES = {
+    "primary": "postgres-primary",
+    "replica": "postgres-replica",
+    "redis": "redis",
+    "redis_cache": "redis-cache",
+    "redis_broker": "redis-broker",
+    "nginx": "nginx",
+    "mongo": "mongo",
+}
 
 
 def collect_status(
@@ -31,17 +35,73 @@ def collect_status(
     """A JSON-ready snapshot; ``healthy`` at the top is True only if every part is."""
     topology = topology or load_topology(layout)
     credentials = load_credentials(layout)
-    ports = topology.ports
+    programs = {p.name: p for p in cluster_programs(topology, layout, tools)}
     processes = Supervisor(layout).processes()
+    answers = {n: http_get(f"{topology.clone_url(n)}/healthz") for n in topology.clone_names}
+    clones = [
+        {"name": name, "url": topology.clone_url(name), **_process(processes.get(name))}
+        | _clone_health(answer)
+        for name, answer in answers.items()
+    ]
+    workers = [
+        {"name": name, **_process(processes.get(name)), "healthy": is_running(processes.get(name))}
+        for name in topology.worker_names
+    ]
+    services = {
+        key: _service(topology, credentials, key, programs[name])
+        | _process(processes.get(name))
+        | {"healthy": programs[name].probe()}
+        for key, name in SERVICES.items()
+        if name in programs
+    }
+    bodies = [answer.body for answer in answers.values()]
+    return {
+        "healthy": all(part["healthy"] for part in (*clones, *workers, *services.values())),
+        "run_dir": str(layout.run_dir),
+        "release": topology.release,
+        "replica_delay": topology.replica_delay,
+        "lb": topology.lb_url,
+        "ports": asdict(topology.ports),
+        "clones": clones,
+        "workers": workers,
+        "services": services,
+        "jobs": next(
+            (
+                {"orders": b.get("orders"), **jobs}
+                for b in bodies
+                if isinstance(jobs := b.get("jobs"), dict)
+            ),
+            None,
+        ),
+        "prerender": prerender_section(bodies),
+        # Prometheus scrape addresses (text format), reachable from this host only.
+        "metrics": topology.metrics_urls,
+    }
 
-    def process(name: str) -> dict[str, Any]:
-        info = processes.get(name)
-        return {"pid": info.pid if info else None, "state": info.state if info else "ABSENT"}
 
-    def postgres(name: str, port: int, standby: bool) -> dict[str, Any]:
-        healthy = pg_ready(tools.pg("pg_isready"), HOST, port)
-        if healthy and standby:
-            healthy = in_recovery(layout, tools, port)
+def _process(info: ProcessInfo | None) -> dict[str, Any]:
+    return {"pid": info.pid if info else None, "state": info.state if info else "ABSENT"}
+
+
+def _clone_health(answer: HttpResult) -> dict[str, Any]:
+    """What a clone's ``/healthz`` says: its release and settings, and whether it is healthy."""
+    return {
+        "release": answer.body.get("release"),
+        "release_dir": answer.body.get("release_dir"),
+        "settings_fingerprint": answer.body.get("settings_fingerprint"),
+        "healthy": answer.ok,
+        "error": answer.error or None,
+    }
+
+
+def _service(
+    topology: Topology, credentials: Credentials, key: str, program: Program
+) -> dict[str, Any]:
+    """A service's addresses (its URL with the password) and, for a Redis, its memory."""
+    if key == "nginx":
+        return {"url": topology.lb_url}
+    port = program.port or 0
+    if key in ("primary", "replica"):
         return {
             "host": HOST,
             "port": port,
@@ -50,146 +110,45 @@ def collect_status(
             "url": topology.database_url(port, credentials.shop),
             # The superuser, for maintenance (psql "$(... admin_url)").
             "admin_url": topology.database_url(port, credentials.postgres, user=SUPERUSER),
-            **process(name),
-            "healthy": healthy,
         }
-
-    def redis(name: str, port: int) -> dict[str, Any]:
-        password = credentials.redis_password(name)
-        return {
-            "url": topology.redis_url(port, password),
-            "host": HOST,
-            "port": port,
-            **process(name),
-            "healthy": redis_ping(HOST, port, password),
-            "memory": memory_figures(redis_info(HOST, port, password, "memory")),
-        }
-
-    clones = []
-    clone_answers = []
-    for name in topology.clone_names:
-        url = topology.clone_url(name)
-        answer = http_get(f"{url}/healthz")
-        clone_answers.append(answer.body)
-        clones.append(
-            {
-                "name": name,
-                "url": url,
-                **process(name),
-                "release": answer.body.get("release"),
-                "release_dir": answer.body.get("release_dir"),
-                "settings_fingerprint": answer.body.get("settings_fingerprint"),
-                "healthy": answer.ok,
-                "error": answer.error or None,
-            }
-        )
-    workers = [
-        {"name": name, **process(name), "healthy": process(name)["state"] == "RUNNING"}
-        for name in topology.worker_names
-    ]
-    jobs = next(
-        (
-            {"orders": body.get("orders"), **figures}
-            for body in clone_answers
-            if isinstance(figures := body.get("jobs"), dict)
-        ),
-        None,
-    )
-    services = {
-        "primary": postgres("postgres-primary", ports.pg_primary, standby=False),
-        "replica": postgres("postgres-replica", ports.pg_replica, standby=True),
-        "redis": redis("redis", ports.redis),
-        "redis_cache": redis("redis-cache", ports.redis_cache),
-        "redis_broker": redis("redis-broker", ports.redis_broker),
-        "nginx": {
-            "url": topology.lb_url,
-            **process("nginx"),
-            "healthy": http_get(f"{topology.lb_url}/_lb/health").ok,
-        },
-    }
-    if topology.mongo:
-        services["mongo"] = {
-            "url": topology.mongo_url(credentials.mongo),
-            "host": HOST,
-            "port": ports.mongo,
-            **process("mongo"),
-            "healthy": mongo_ping(topology.mongo_url(credentials.mongo)),
-        }
-    healthy = all(part["healthy"] for part in (*clones, *workers, *services.values()))
+    if key == "mongo":
+        return {"url": topology.mongo_url(credentials.mongo), "host": HOST, "port": port}
+    password = credentials.redis_password(program.name)
     return {
-        "healthy": healthy,
-        "run_dir": str(layout.run_dir),
-        "release": topology.release,
-        "replica_delay": topology.replica_delay,
-        "lb": topology.lb_url,
-        "ports": asdict(ports),
-        "clones": clones,
-        "workers": workers,
-        "services": services,
-        "jobs": jobs,
-        "prerender": prerender_section(clone_answers),
-        # Prometheus scrape addresses (text format), reachable from this host only.
-        "metrics": topology.metrics_urls,
+        "url": topology.redis_url(port, password),
+        "host": HOST,
+        "port": port,
+        "memory": memory_figures(redis_info(HOST, port, password, "memory")),
     }
 
 
 def format_table(status: dict[str, Any]) -> str:
     """The snapshot as an aligned, human-readable table."""
     rows = [("NAME", "ADDRESS", "PID", "STATE", "HEALTH", "RELEASE")]
-    names = {
-        "primary": "postgres-primary",
-        "replica": "postgres-replica",
-        "redis": "redis",
-        "redis_cache": "redis-cache",
-        "redis_broker": "redis-broker",
-        "nginx": "nginx",
-        "mongo": "mongo",
-    }
-    for key, service in status["services"].items():
-        address = service.get("url") if key == "nginx" else f"{service['host']}:{service['port']}"
-        rows.append(
-            (
-                names[key],
-                str(address),
-                str(service["pid"] or "-"),
-                service["state"],
-                "ok" if service["healthy"] else "UNHEALTHY",
-                "",
-            )
+    parts = [
+        (
+            SERVICES[key],
+            service.get("url") if key == "nginx" else f"{HOST}:{service['port']}",
+            service,
+            "",
         )
-    for clone in status["clones"]:
-        rows.append(
-            (
-                clone["name"],
-                clone["url"],
-                str(clone["pid"] or "-"),
-                clone["state"],
-                "ok" if clone["healthy"] else "UNHEALTHY",
-                clone["release"] or "-",
-            )
-        )
-    for worker in status.get("workers", []):
-        rows.append(
-            (
-                worker["name"],
-                "-",
-                str(worker["pid"] or "-"),
-                worker["state"],
-                "ok" if worker["healthy"] else "UNHEALTHY",
-                "",
-            )
-        )
-    warnings = [
-        memory_warning(names[key], service["memory"])
         for key, service in status["services"].items()
-        if (service.get("memory") or {}).get("near_limit")
     ]
+    parts += [(c["name"], c["url"], c, c["release"] or "-") for c in status["clones"]]
+    parts += [(w["name"], "-", w, "") for w in status.get("workers", [])]
+    for name, address, part, release in parts:
+        health = "ok" if part["healthy"] else "UNHEALTHY"
+        rows.append((name, str(address), str(part["pid"] or "-"), part["state"], health, release))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-    lines += warnings
+    lines += [
+        memory_warning(SERVICES[key], service["memory"])
+        for key, service in status["services"].items()
+        if (service.get("memory") or {}).get("near_limit")
+    ]
     if status.get("jobs"):
         lines.append("\n" + format_jobs(status["jobs"]))
     if status.get("prerender"):

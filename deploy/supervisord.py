@@ -1,9 +1,5 @@
-"""Talking to supervisord: start it, query processes, apply program changes, shut it down.
-
-supervisord runs every cluster process in the foreground, one program each, restarts the
-ones that die, and daemonizes itself, so this package never forks daemons by hand. We use
-its XML-RPC API over the unix socket in RUN_DIR (what `supervisorctl` does).
-"""
+"""Talking to the cluster's supervisord over its XML-RPC socket (what `supervisorctl` does):
+start it, query and control its processes, apply program changes, shut it down."""
 
 from __future__ import annotations
 
@@ -12,15 +8,17 @@ import os
 import time
 import xmlrpc.client
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from supervisor.xmlrpc import SupervisorTransport
 
 from .errors import CommandError, NotHealthyError, NotRunningError
-from .files import write_if_changed
+from .files import fill_template, write_if_changed
 from .paths import Layout
 from .proc import AS_ROOT, run, tail_file
 
+TEMPLATE = Path(__file__).with_name("supervisor") / "supervisord.conf.tmpl"
 STOPPED_STATES = {"STOPPED", "EXITED", "FATAL", "UNKNOWN"}
 # What a call can raise besides a Fault: no socket, a dead daemon, a torn HTTP exchange.
 TRANSPORT_ERRORS = (OSError, xmlrpc.client.Error, http.client.HTTPException)
@@ -28,35 +26,35 @@ TRANSPORT_ERRORS = (OSError, xmlrpc.client.Error, http.client.HTTPException)
 
 @dataclass(frozen=True)
 class ProcessInfo:
-    """One supervisor program as seen right now."""
+    """One supervisor process as seen right now."""
 
     name: str
+    group: str  # its program: ``worker`` for ``worker-1``, else the name itself
     state: str  # RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL, ...
     pid: int | None
 
 
+def is_running(info: ProcessInfo | None) -> bool:
+    """Whether the process is up: supervisor's RUNNING (alive past its ``startsecs``)."""
+    return info is not None and info.state == "RUNNING"
+
+
+def is_stopped(info: ProcessInfo | None) -> bool:
+    return info is None or info.state in STOPPED_STATES
+
+
 def render_supervisord_conf(layout: Layout) -> str:
     """supervisord's own configuration; programs are included from ``RUN_DIR/programs``."""
-    user_line = "user=root\n" if AS_ROOT else ""  # stated, so supervisord does not warn
-    return (
-        "; Written by `python -m deploy up`. One [program:x] per file in programs/.\n"
-        "[unix_http_server]\n"
-        f"file={layout.supervisor_socket}\n"
-        "chmod=0700\n\n"
-        "[supervisord]\n"
-        f"logfile={layout.logs / 'supervisord.log'}\n"
-        f"pidfile={layout.supervisord_pidfile}\n"
-        f"childlogdir={layout.logs}\n"
-        f"identifier=scaleshop-{layout.run_dir.name}\n"
-        f"{user_line}"
-        "logfile_maxbytes=10MB\n"
-        "logfile_backups=2\n\n"
-        "[rpcinterface:supervisor]\n"
-        "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
-        "[supervisorctl]\n"
-        f"serverurl=unix://{layout.supervisor_socket}\n\n"
-        "[include]\n"
-        f"files = {layout.programs_dir}/*.conf\n"
+    return fill_template(
+        TEMPLATE,
+        {
+            "socket": str(layout.supervisor_socket),
+            "logs": str(layout.logs),
+            "pidfile": str(layout.supervisord_pidfile),
+            "run_dir_name": layout.run_dir.name,
+            "user_line": "user=root" if AS_ROOT else "",  # stated, so supervisord does not warn
+            "programs_dir": str(layout.programs_dir),
+        },
     )
 
 
@@ -73,7 +71,7 @@ class Supervisor:
     def rpc(self) -> Any:
         return self._proxy.supervisor
 
-    def is_running(self) -> bool:
+    def answers(self) -> bool:
         """True when supervisord answers on its socket."""
         if not self.layout.supervisor_socket.exists():
             return False
@@ -85,7 +83,7 @@ class Supervisor:
 
     def ensure_running(self, timeout: float = 15.0) -> bool:
         """Start supervisord unless it runs; True if it was started now."""
-        if self.is_running():
+        if self.answers():
             return False
         write_if_changed(self.layout.supervisord_conf, render_supervisord_conf(self.layout))
         run(
@@ -94,7 +92,7 @@ class Supervisor:
             cwd=self.layout.run_dir,
         )
         deadline = time.monotonic() + timeout
-        while not self.is_running():
+        while not self.answers():
             if time.monotonic() > deadline:
                 log = self.layout.logs / "supervisord.log"
                 raise NotHealthyError(
@@ -105,7 +103,7 @@ class Supervisor:
         return True
 
     def require_running(self) -> None:
-        if not self.is_running():
+        if not self.answers():
             raise NotRunningError(
                 f"no supervisord answers on {self.layout.supervisor_socket}; "
                 "start the cluster with `python -m deploy up`"
@@ -119,9 +117,22 @@ class Supervisor:
             self._transport.close()
             return {}
         return {
-            info["name"]: ProcessInfo(info["name"], info["statename"], info["pid"] or None)
+            info["name"]: ProcessInfo(
+                info["name"], info["group"], info["statename"], info["pid"] or None
+            )
             for info in infos
         }
+
+    def running(self, name: str) -> bool:
+        return is_running(self.processes().get(name))
+
+    def _spec(self, name: str) -> str:
+        """supervisor's name for process or program ``name``: ``group:process``, or
+        ``group:*`` for every process of a program."""
+        processes = self.processes()
+        if name in processes:
+            return f"{processes[name].group}:{name}"
+        return f"{name}:*" if any(p.group == name for p in processes.values()) else name
 
     def _call(self, action: str, method: str, *args: Any, unless: str = "") -> Any:
         """Call supervisord's ``method``; a fault or a dead socket becomes CommandError
@@ -155,22 +166,20 @@ class Supervisor:
         return list(added), list(changed), list(removed)
 
     def replace(self, name: str) -> None:
-        """Stop ``name`` gracefully and load its changed program file (left stopped)."""
+        """Stop program ``name`` gracefully and load its changed program file (left stopped)."""
         self.stop(name)
         self._call(f"unload {name}", "removeProcessGroup", name)
         self._call(f"load the new program file of {name}", "addProcessGroup", name)
 
     def start(self, name: str) -> None:
         """Ask supervisord to start ``name`` unless it is already up; returns at once."""
-        info = self.processes().get(name)
-        if info is not None and info.state in {"RUNNING", "STARTING"}:
-            return
-        self._call(f"start {name}", "startProcess", name, False, unless="ALREADY_STARTED")
+        spec = self._spec(name)
+        self._call(f"start {name}", "startProcess", spec, False, unless="ALREADY_STARTED")
 
     def stop(self, name: str) -> None:
         """Stop ``name`` and wait for it to exit (supervisor escalates to SIGKILL after
         the program's ``stopwaitsecs``)."""
-        self._call(f"stop {name}", "stopProcess", name, True, unless="NOT_RUNNING")
+        self._call(f"stop {name}", "stopProcess", self._spec(name), True, unless="NOT_RUNNING")
 
     def restart(self, name: str) -> None:
         self.stop(name)
@@ -178,14 +187,15 @@ class Supervisor:
 
     def signal(self, name: str, signal_name: str) -> None:
         """Send ``signal_name`` (e.g. "HUP") to the program's process."""
-        self._call(f"send SIG{signal_name} to {name}", "signalProcess", name, signal_name)
+        spec = self._spec(name)
+        self._call(f"send SIG{signal_name} to {name}", "signalProcess", spec, signal_name)
 
     def shutdown(self, timeout: float = 90.0) -> bool:
         """Stop every program and supervisord itself; wait until it has exited.
 
         Returns False when supervisord was not running.
         """
-        if not self.is_running():
+        if not self.answers():
             return False
         pid = self._daemon_pid()
         self._call("shut down", "shutdown")

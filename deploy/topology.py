@@ -1,12 +1,5 @@
 """What the cluster consists of: addresses, clone count, release, and the env clones read.
-
-Ports default to the values in the README and can be moved with environment variables
-(``SHOP_LB_PORT``, ``SHOP_CLONE_BASE_PORT``, ``SHOP_PG_PORT``, ``SHOP_PG_REPLICA_PORT``,
-``SHOP_REDIS_PORT``, ``SHOP_REDIS_CACHE_PORT``, ``SHOP_REDIS_BROKER_PORT``,
-``SHOP_MONGO_PORT``) so two checkouts
-can run side by side. The variables apply at `up`, which saves the ports in
-``RUN_DIR/cluster.json``; every later command uses the saved ports, so a plain `status` or
-`rollout` finds a cluster that was started on other ports.
+``SHOP_*_PORT`` variables move ports at `up`, which saves them in ``RUN_DIR/cluster.json``.
 """
 
 from __future__ import annotations
@@ -28,6 +21,7 @@ DB_USER = "shop"
 DEFAULT_CLONES = 3
 DEFAULT_WORKERS = 2
 RELAY = "outbox-relay"
+WORKER = "worker"  # the Dramatiq workers' program; its processes are worker-1, worker-2 ...
 # worker-N serves its Prometheus metrics on clone_base + WORKER_METRICS_OFFSET + N - 1,
 # inside the block of ports the clones' base starts (so two checkouts never collide).
 WORKER_METRICS_OFFSET = 50
@@ -113,9 +107,14 @@ class Topology:
         return [f"clone-{i}" for i in range(1, self.clones + 1)]
 
     @property
+    def worker_processes(self) -> list[str]:
+        """The Dramatiq worker processes: ``worker-1`` .. ``worker-<workers>``."""
+        return [f"{WORKER}-{i}" for i in range(1, self.workers + 1)]
+
+    @property
     def worker_names(self) -> list[str]:
-        """Dramatiq worker programs, then the outbox relay that feeds their broker."""
-        return [f"worker-{i}" for i in range(1, self.workers + 1)] + [RELAY]
+        """The Dramatiq worker processes, then the outbox relay that feeds their broker."""
+        return [*self.worker_processes, RELAY]
 
     def clone_port(self, name: str) -> int:
         """The port of ``clone-N``."""
@@ -132,9 +131,8 @@ class Topology:
     def metrics_urls(self) -> dict[str, str]:
         """Every scrape address: each clone's ``/metrics`` and each Dramatiq worker's."""
         urls = {name: f"{self.clone_url(name)}/metrics" for name in self.clone_names}
-        for name in self.worker_names:
-            if name != RELAY:
-                urls[name] = f"http://{HOST}:{self.worker_metrics_port(name)}/metrics"
+        for name in self.worker_processes:
+            urls[name] = f"http://{HOST}:{self.worker_metrics_port(name)}/metrics"
         return urls
 
     @property

@@ -1,4 +1,4 @@
-"""Prerendering's subscriptions to catalog changes (``catalog.events``), after commit.
+"""Prerendering's subscriptions to catalog changes (``caching.changes``), after commit.
 
 Product pages and their categories' listings show a product; the home page shows the
 categories and how many products each has, so only writes to those two tables reach it.
@@ -8,7 +8,7 @@ another slug may have no product to name its page by.
 
 from django.dispatch import receiver
 
-from catalog.events import product_changed, tables_changed
+from caching.changes import objects_changed, tables_changed
 from catalog.models import Category, Product
 from prerender.services import pages_withdraw
 from replication.lsn import Lsn
@@ -16,9 +16,9 @@ from replication.lsn import Lsn
 HOME_TABLES = frozenset({Category._meta.db_table, Product._meta.db_table})
 
 
-@receiver(product_changed, dispatch_uid="prerender-pages")
-def _withdraw_product_pages(sender, product_ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
-    pages_withdraw(product_ids=product_ids, lsn=lsn)
+@receiver(objects_changed, sender=Product, dispatch_uid="prerender-pages")
+def _withdraw_product_pages(sender, ids: frozenset[int], lsn: Lsn | None, **kwargs) -> None:
+    pages_withdraw(product_ids=ids, lsn=lsn)
 
 
 @receiver(tables_changed, dispatch_uid="prerender-home")

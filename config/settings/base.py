@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_distill",
     "config",
     "jobs",
+    "caching",
 ]
 # The demo shop, each app only when its package is there: the machinery above runs
 # without it (`make test-machinery` copies the project without them).

@@ -1,11 +1,7 @@
-"""`make hosts-test`: the playbook against network-namespace hosts, checked from outside.
+"""`make hosts-test`: deploy/ansible/site.yml against network-namespace hosts, then checks.
 
-    python -m deploy.hosts test [--keep]
-    python -m deploy.hosts play PLAYBOOK [ARGS] | check | down   (a lab left by --keep)
-
-Makes the hosts (deploy/hosts/lab.py), runs deploy/ansible/site.yml over SSH, runs the
-checks (deploy/hosts/checks.py) and tears everything down, also when a step fails
-(``--keep`` leaves the lab up for a look; ``python -m deploy.hosts down`` removes it).
+python -m deploy.hosts test [--keep]
+python -m deploy.hosts play PLAYBOOK [ARGS] | check | down   (a lab left by --keep)
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""Hosts made of network namespaces: a bridge, one namespace per host, an sshd in each.
-
-Each host has its own address on the bridge ``br16`` (10.216.0.0/24) and its own network
-stack, so every port is free inside it; the hosts share this machine's file system, users
-and process table, so each gets its own directory (``<root>/hosts/<name>``) and the
-playbook takes it from the inventory. Everything made here is removed by `teardown`, which
-is safe to call at any point, also after a failed `setup`.
+"""Hosts made of network namespaces on the bridge ``br16`` (10.216.0.0/24): one namespace,
+sshd and directory (``<root>/hosts/<name>``) per host; `teardown` removes everything.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Cache entries during a rolling deploy: kept apart per schema version, and an entry
-that cannot be loaded is a miss (rebuilt and overwritten), never a failed request."""
+"""The listings' cache entries during a rolling deploy: kept apart per schema version, and
+an entry that cannot be loaded is a miss (rebuilt and overwritten), never a failed request."""
 
 import logging
 
@@ -7,55 +7,18 @@ import pytest
 
 from caching import entries
 from catalog.selectors import CategoryPage, CategorySummary
-from core.redis_guard import cache_key, redis_client
-from tests.catalog.pages import cache_stat, current_price, listed_price, page
+from tests.caching.helpers import UNREADABLE, cache_stat, entries_spoil, unreadable_warnings
+from tests.catalog.pages import listed_price, page
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("cache_server"),
 ]
 
-UNREADABLE = {
-    "not a pickle": b"not a pickle at all",
-    "class renamed": b"ccatalog.selectors\nProductPageV0\n.",  # AttributeError
-    "module removed": b"ccatalog.old_selectors\nProductPage\n.",  # ModuleNotFoundError
-    "wrong arguments": b"cdatetime\ndate\n)R.",  # TypeError: date() takes arguments
-}
-
 
 @pytest.fixture(autouse=True)
 def _nothing_reported_yet(monkeypatch):
     monkeypatch.setattr(entries, "_reported", set())
-
-
-def _spoil(pattern: str, payload: bytes) -> int:
-    """Overwrite every cached entry under ``pattern`` (hash fields or strings)."""
-    client = redis_client("default")
-    spoiled = 0
-    for key in client.scan_iter(match=cache_key(pattern)):
-        if client.type(key) == b"hash":
-            for field in client.hkeys(key):
-                client.hset(key, field, payload)
-                spoiled += 1
-        else:
-            client.set(key, payload, keepttl=True)
-            spoiled += 1
-    return spoiled
-
-
-def _unreadable_warnings(caplog) -> int:
-    return sum("Unreadable" in record.getMessage() for record in caplog.records)
-
-
-@pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
-def test_unreadable_product_page_is_rebuilt_and_logged_once(client, product, caplog, payload):
-    current_price(client, product)
-    with caplog.at_level(logging.WARNING, logger="caching.entries"):
-        for _ in range(2):
-            assert _spoil("product-page:*", payload) == 2  # the page and its rendering
-            assert current_price(client, product) == "12.50 EUR"
-    assert _unreadable_warnings(caplog) == 1
-    assert cache_stat("product_page.unreadable") >= 2  # every read of one counts
 
 
 @pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
@@ -64,10 +27,10 @@ def test_unreadable_listings_are_rebuilt_and_logged_once(client, product, caplog
     page(client, "/")
     with caplog.at_level(logging.WARNING, logger="caching.entries"):
         for _ in range(2):
-            assert _spoil("query:*", payload) == 2
+            assert entries_spoil("query:*", payload) == 2
             assert listed_price(client, product) == "12.50 EUR"
             assert product.category.name in page(client, "/")
-    assert _unreadable_warnings(caplog) == 2  # one per kind of entry
+    assert unreadable_warnings(caplog) == 2  # one per kind of entry
     assert cache_stat("category_page.unreadable") >= 2
     assert cache_stat("categories.unreadable") >= 2
 

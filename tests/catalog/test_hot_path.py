@@ -10,7 +10,8 @@ from redis.cluster import RedisCluster
 from catalog import services
 from catalog.models import Product
 from core.redis_guard import redis_client
-from tests.catalog.pages import cache_stat, current_price, product_page, redis_round_trips
+from tests.caching.helpers import cache_stat, redis_round_trips
+from tests.catalog.pages import current_price, product_page
 from tests.factories import ProductFactory
 
 pytestmark = [

@@ -15,17 +15,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from catalog import services
+from catalog.cache.pages import product_page_cached
 from catalog.models import Price
-from catalog.page_cache import product_page_cached
 from catalog.selectors import ProductPage
-from tests.catalog.pages import (
-    at_once,
-    cache_stat,
-    cache_unreachable,
-    current_price,
-    product_page,
-    warm,
-)
+from tests.caching.helpers import at_once, cache_stat, cache_unreachable
+from tests.catalog.pages import current_price, product_page, warm
 from tests.cluster import stopped
 from tests.factories import PictureFactory, ProductFactory, ReviewFactory
 

@@ -5,19 +5,17 @@ replica only ever sees committed rows. The "fifty at once" tests let waiters wai
 far more than a rebuild takes even on a busy 2-core machine, so that none gives up.
 """
 
-import threading
-import time
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.http import Http404
 
-from caching.rebuild_once import read_or_rebuild_once
-from catalog import cached_reads, services
-from catalog.page_cache import _version_field, product_page_cached
+from catalog import services
+from catalog.cache import reads
+from catalog.cache.pages import PRODUCT_PAGES, product_page_cached
 from core.redis_guard import cache_key, redis_client
-from tests.catalog.pages import at_once, cache_stat, current_price, listed_price, warm
+from tests.caching.helpers import at_once, cache_stat
+from tests.catalog.pages import current_price, listed_price, warm
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
@@ -38,7 +36,7 @@ def test_fifty_concurrent_misses_of_a_listing_after_a_price_write_rebuild_it_onc
 
     def visit():
         try:
-            listings.append(cached_reads.category_page(slug=product.category.slug))
+            listings.append(reads.category_page(slug=product.category.slug))
         except Exception as error:  # noqa: BLE001  (reported below)
             errors.append(error)
 
@@ -86,7 +84,7 @@ def test_a_404_is_only_told_to_the_readers_waiting_for_that_rebuild(product, set
 
 
 def _rebuild_lock(product) -> str:
-    return cache_key(f"rebuild-lock:product-page:{_version_field()}:{product.slug}")
+    return cache_key(f"rebuild-lock:{PRODUCT_PAGES.rebuild_key(product.slug)}")
 
 
 def test_a_waiter_that_gives_up_reads_no_older_than_the_last_write(
@@ -107,119 +105,3 @@ def test_a_waiter_that_gives_up_reads_no_older_than_the_last_write(
         cache.delete(lock)
     assert price == "19.00 EUR"
     assert cache_stat("product_page.wait_timeout") == timeouts + 1
-
-
-# The guard itself, with entries kept in a list, so a test can make a rebuild fail or
-# be slow exactly where it wants.
-
-ENTRY = "test-entry"
-WAITERS = 10
-
-
-def _started(target: Callable[[], object]) -> tuple[threading.Thread, list]:
-    """``target`` running in a thread; the list gets what it returned or raised."""
-    outcome: list = []
-
-    def run():
-        try:
-            outcome.append(target())
-        except Exception as error:  # noqa: BLE001  (reported below)
-            outcome.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
-def _guarded(read, rebuild, assemble=lambda: "assembled by a waiter that gave up"):
-    return read_or_rebuild_once(
-        redis_client("default"),
-        key=ENTRY,
-        stat="test_entry",
-        read=read,
-        rebuild=rebuild,
-        assemble=assemble,
-    )
-
-
-@pytest.mark.parametrize("failure", ["raises", "stores nothing"])
-def test_waiters_of_a_failed_rebuild_stop_waiting_and_one_of_them_rebuilds(settings, failure):
-    """A rebuild that fails (say the database is struggling) or whose store is lost lets
-    go of its lock: its waiters stop waiting at once, and they rebuild one at a time,
-    not all together and not after waiting out the full wait."""
-    settings.CACHE_REBUILD_WAIT_SECONDS = 30
-    stored: list[str] = []
-    building, all_waiting = threading.Event(), threading.Event()
-    reads: dict[int, int] = {}  # thread → reads so far: its second is made waiting
-    guard = threading.Lock()
-    running, most_at_once, rebuilds = 0, 0, 0
-
-    def first_rebuild() -> str:
-        building.set()
-        assert all_waiting.wait(10)
-        if failure == "raises":
-            raise RuntimeError("database unavailable")
-        return "page, not stored"
-
-    def read() -> str | None:
-        with guard:
-            reads[threading.get_ident()] = reads.get(threading.get_ident(), 0) + 1
-            if sum(count >= 2 for count in reads.values()) == WAITERS + 1:
-                all_waiting.set()  # the first rebuilder rebuilds, every other one waits
-        return stored[0] if stored else None
-
-    def rebuild() -> str:
-        nonlocal running, most_at_once, rebuilds
-        with guard:
-            running, rebuilds = running + 1, rebuilds + 1
-            most_at_once = max(most_at_once, running)
-        time.sleep(0.2)
-        stored.append("page")
-        with guard:
-            running -= 1
-        return "page"
-
-    first, first_outcome = _started(lambda: _guarded(read, first_rebuild))
-    assert building.wait(10)
-    started = time.monotonic()
-    waiters = [_started(lambda: _guarded(read, rebuild)) for _ in range(WAITERS)]
-    for thread, _ in [(first, None), *waiters]:
-        thread.join(timeout=60)
-
-    assert time.monotonic() - started < 10  # far from the 30 s they could have waited
-    outcome = first_outcome[0]
-    assert outcome == "page, not stored" or isinstance(outcome, RuntimeError)
-    assert [outcome for _, [outcome] in waiters] == ["page"] * WAITERS
-    assert (rebuilds, most_at_once) == (1, 1)
-
-
-def test_a_waiter_that_looks_late_still_hears_that_nothing_was_found(settings):
-    """On a busy machine a waiter may look again only seconds after the rebuild found
-    nothing: it is still told so, and does not rebuild (and find nothing) once more."""
-    settings.CACHE_REBUILD_WAIT_SECONDS = 30
-    rebuilding, waiter_looking = threading.Event(), threading.Event()
-    rebuilds = []
-
-    def nothing_found() -> str:
-        rebuilds.append("rebuild")
-        rebuilding.set()
-        assert waiter_looking.wait(10)
-        raise Http404("no such entry")
-
-    first, first_outcome = _started(lambda: _guarded(lambda: None, nothing_found))
-    assert rebuilding.wait(10)
-    reads = 0
-
-    def slow_read() -> None:
-        nonlocal reads
-        reads += 1
-        if reads == 2:  # its first look while waiting
-            waiter_looking.set()
-            time.sleep(3)  # longer than "nothing found" was once kept
-        return None
-
-    with pytest.raises(Http404):
-        _guarded(slow_read, nothing_found)
-    first.join(timeout=60)
-    assert isinstance(first_outcome[0], Http404)
-    assert rebuilds == ["rebuild"]

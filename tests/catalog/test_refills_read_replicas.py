@@ -21,7 +21,7 @@ from django.db import connections
 
 from caching.watermark import _key as watermark_key
 from catalog import services
-from catalog.page_cache import _pages_key, _written_key, product_page_cached
+from catalog.cache.pages import PRODUCT_PAGES, product_page_cached
 from core.redis_guard import redis_client
 from tests.catalog.pages import current_price, listed_price, warm
 from tests.cluster import stopped, wait_for
@@ -38,7 +38,9 @@ def _lose(what: str, product) -> None:
     if what == "whole cache":
         caches["default"].delete_pattern("*")
     elif what == "product record":  # evicted: the page and the product's written LSN
-        redis_client("default").delete(_pages_key(product.pk), _written_key(product.pk))
+        redis_client("default").delete(
+            PRODUCT_PAGES.hash_key(product.pk), PRODUCT_PAGES.written_key(product.pk)
+        )
     elif what == "watermark":
         caches["default"].delete_pattern("*")
         redis_client("sessions").delete(watermark_key())

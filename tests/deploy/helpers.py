@@ -13,23 +13,37 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from supervisor.options import ServerOptions, UnhosedConfigParser
+
+from deploy.paths import Layout
+from deploy.programs import Program, render_program
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def supervisor_processes(program: Program, layout: Layout) -> list[Any]:
+    """``program``'s processes as supervisor reads its rendered section (``%`` expanded)."""
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    parser = UnhosedConfigParser()
+    parser.read_string(render_program(program, layout.logs))
+    section = f"program:{program.name}"
+    return list(ServerOptions().processes_from_section(parser, section, program.name))
+
+
+def run(
+    command: list[str], *, timeout: float, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in the checkout, its output captured (the caller checks the exit)."""
+    return subprocess.run(  # noqa: S603 - the tests' own commands
+        command, cwd=CHECKOUT, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
 
 
 def deploy_cli(
     *args: str, timeout: float = 300, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m deploy <args>`` from the checkout, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "deploy", *args],
-        cwd=CHECKOUT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=env,
-    )
+    return run([sys.executable, "-m", "deploy", *args], timeout=timeout, env=env)
 
 
 def cluster_status() -> dict[str, Any]:

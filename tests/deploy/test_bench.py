@@ -4,7 +4,6 @@ every tier against the cluster. Behaviour, not timings."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from deploy import bench, bench_app, bench_report
 from deploy.paths import Layout
-from tests.deploy.helpers import CHECKOUT, cluster_status
+from tests.deploy.helpers import cluster_status, run
 
 WRK_REPORT = """\
 Running 5s test @ http://127.0.0.1:7500/products/x/?dynamic
@@ -154,14 +153,8 @@ def test_a_quick_bench_runs_every_tier_and_leaves_the_read_model_as_it_was(
     with no build published (as here), the bench publishes one for tier 2."""
     mongo_before = "mongo" in cluster_status()["services"]
     (Layout.discover().prerender_root / "current").unlink(missing_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "deploy.bench", "--quick", "--no-rollout", "--out", str(tmp_path)],
-        cwd=CHECKOUT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    bench = [sys.executable, "-m", "deploy.bench", "--quick", "--no-rollout"]
+    done = run([*bench, "--out", str(tmp_path)], timeout=900)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-2:] == [

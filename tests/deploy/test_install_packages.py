@@ -1,20 +1,15 @@
-"""deploy/install-packages.sh against fake apt tools: the package it picks on each system.
-
-The fakes stand in for the machine's package manager only; the script itself runs as
-`make bootstrap` runs it. The fake ``apt-cache`` answers like the real one, a candidate
-line near the top and then a long version table, pausing in between: a reader that stops
-at the first match (``grep -q`` under ``pipefail``) would kill it with SIGPIPE every time.
+"""deploy/install-packages.sh against fake apt tools (the machine's package manager only):
+the package it picks on each system.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.helpers import CHECKOUT
+from tests.deploy.helpers import CHECKOUT, run
 
 SCRIPT = CHECKOUT / "deploy" / "install-packages.sh"
 
@@ -73,14 +68,7 @@ def install(fake_apt: Path, *args: str, browsers: list[Path] | None = None) -> t
         "BROWSER_PATHS": " ".join(map(str, browsers or [fake_apt / "no-such-browser"])),
     }
     env.pop("CHROMIUM", None)
-    done = subprocess.run(
-        ["/bin/bash", str(SCRIPT), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run(["/bin/bash", str(SCRIPT), *args], timeout=60, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     calls = fake_apt / "calls"
     return done.stdout + done.stderr, calls.read_text() if calls.exists() else ""

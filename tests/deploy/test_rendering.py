@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import astuple
+import shlex
+import subprocess
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import pytest
 
 from deploy.credentials import Credentials, ensure_credentials
 from deploy.errors import ConfigurationError
-from deploy.nginx import fill_template, render_nginx_conf
+from deploy.files import fill_template
+from deploy.nginx import render_nginx_conf
 from deploy.paths import Layout
 from deploy.postgres import PG_HBA, render_ident, render_settings
 from deploy.programs import (
@@ -26,6 +29,7 @@ from deploy.redis_servers import render_redis_conf
 from deploy.runtime import APP_USER, Runtime, app_runtime
 from deploy.tools import Tools
 from deploy.topology import DEFAULT_CLONES, Ports, Topology, cluster_env, render_env_file
+from tests.deploy.helpers import supervisor_processes
 
 
 @pytest.fixture
@@ -73,9 +77,10 @@ def test_prerendered_pages_only_for_plain_gets_of_public_paths(
     assert re.search(r'"111"\s+"/current\$uri/index.html";', conf)
 
 
-def test_template_typos_fail_loudly() -> None:
-    with pytest.raises(ConfigurationError, match="{{nope}}"):
-        fill_template("listen {{nope}};", {})
+def test_template_typos_fail_loudly(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf.tmpl").write_text("listen {{nope}};")
+    with pytest.raises(ConfigurationError, match="nginx.conf.tmpl uses unknown {{nope}}"):
+        fill_template(tmp_path / "nginx.conf.tmpl", {})
 
 
 def test_program_renders_command_env_and_graceful_stop(tmp_path: Path) -> None:
@@ -214,10 +219,33 @@ def test_every_app_program_runs_the_code_its_link_points_at(tmp_path: Path) -> N
     for program in cluster_programs(topology, layout, Tools.discover()):
         if program.tier != "app":
             continue
-        link = layout.running_code(program.name)
-        assert program.directory == link
-        assert str(link) in " ".join(program.command)
-        # Never the release itself, nor the checkout: a rollout only moves the link.
-        assert "/releases/" not in " ".join(program.command)
-        assert "/srv/shop" not in " ".join(program.command)
-        assert "SHOP_RELEASE" not in program.environment
+        for process in supervisor_processes(program, layout):
+            link = layout.running_code(process.name)
+            assert process.directory == str(link) or f"cd {link} && " in process.command
+            assert str(link) in process.command
+            # Never the release itself, nor the checkout: a rollout only moves the link.
+            assert "/releases/" not in process.command
+            assert "/srv/shop" not in process.command
+            assert "SHOP_RELEASE" not in process.environment
+            assert process.environment["SHOP_CLONE"] == process.name
+
+
+@pytest.mark.usefixtures("credentials")
+def test_the_workers_are_one_program_each_process_with_its_link_and_metrics_port(
+    layout: Layout, topology: Topology
+) -> None:
+    workers, relay = worker_programs(replace(topology, workers=3), layout)
+    assert (workers.name, workers.numprocs, relay.processes) == ("worker", 3, ["outbox-relay"])
+    processes = supervisor_processes(workers, layout)
+    assert [p.name for p in processes] == ["worker-1", "worker-2", "worker-3"]
+    worker_2 = processes[1]
+    directory = str(layout.metrics_dir / "worker-2")
+    assert worker_2.environment["PROMETHEUS_MULTIPROC_DIR"] == directory
+    assert worker_2.environment["dramatiq_prom_db"] == directory
+    assert worker_2.stdout_logfile == str(layout.logs / "worker-2.log")
+    # The shell in front enters the process's link and sets its port: run it with `env`.
+    layout.running_code("worker-2").mkdir(parents=True)
+    shell = shlex.split(worker_2.command)[:4]
+    env = subprocess.run([*shell, "/usr/bin/env"], capture_output=True, text=True, check=True)
+    assert f"dramatiq_prom_port={Ports().clone_base + 51}\n" in env.stdout
+    assert f"PWD={layout.running_code('worker-2')}\n" in env.stdout

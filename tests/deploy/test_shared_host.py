@@ -1,9 +1,4 @@
-"""The running cluster on a host shared with other accounts: nothing is open to them.
-
-No app-tier process or Redis server runs as root; every Redis server and every
-PostgreSQL login over TCP wants its password; the URLs `status-json` gives the owner
-connect; secrets and customer data on disk are readable by their owner only.
-"""
+"""The running cluster on a host shared with other accounts: nothing is open to them."""
 
 from __future__ import annotations
 

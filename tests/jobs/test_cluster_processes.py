@@ -10,6 +10,7 @@ from deploy.paths import Layout
 from deploy.programs import cluster_programs, render_program
 from deploy.tools import Tools
 from deploy.topology import Ports, Topology, cluster_env
+from tests.deploy.helpers import supervisor_processes
 
 
 def test_status_lists_workers_relay_broker_and_queue_figures(cluster: dict[str, Any]) -> None:
@@ -29,25 +30,26 @@ def test_workers_run_the_release_with_the_clones_environment(tmp_path: Path) -> 
     topology = Topology(ports=Ports(), release="r7")
     programs = {p.name: p for p in cluster_programs(topology, layout, Tools.discover())}
 
-    worker, relay = programs["worker-1"], programs["outbox-relay"]
+    # The Dramatiq workers: one program of processes worker-1, worker-2 (tests/deploy).
+    worker, relay = programs["worker"], programs["outbox-relay"]
+    [worker_1, _], [relay_process] = (supervisor_processes(p, layout) for p in (worker, relay))
 
-    for program in (worker, relay):
+    for program, process in ((worker, worker_1), (relay, relay_process)):
         assert (program.tier, program.role, program.port) == ("app", "worker", None)
-        assert program.directory == layout.running_code(program.name)
-        assert program.environment["SHOP_CLONE"] == program.name
+        assert str(layout.running_code(process.name)) in process.command
+        assert process.environment["SHOP_CLONE"] == process.name
         broker_url = f"redis://:{credentials.redis_broker}@127.0.0.1:{Ports().redis_broker}/0"
-        assert program.environment["DRAMATIQ_BROKER_URL"] == broker_url
+        assert process.environment["DRAMATIQ_BROKER_URL"] == broker_url
         # Longer than the actors' time_limit: a stop lets running jobs finish.
         assert program.stopwaitsecs > 60
     assert "manage.py run_worker" in render_program(worker, tmp_path)  # then rundramatiq
-    # Each worker's metrics: its own port and directory, in Dramatiq's variables too.
+    # Each worker's metrics: its own directory, in Dramatiq's variables too.
     metrics_dir = str(tmp_path / "metrics" / "worker-1")
-    assert worker.environment["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir
-    assert worker.environment["dramatiq_prom_db"] == metrics_dir
-    assert worker.environment["dramatiq_prom_host"] == "127.0.0.1"
-    assert worker.environment["dramatiq_prom_port"] == str(Ports().clone_base + 50)
-    assert programs["worker-2"].environment["dramatiq_prom_port"] == str(Ports().clone_base + 51)
-    assert "dramatiq_prom_port" not in relay.environment
+    assert worker_1.environment["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir
+    assert worker_1.environment["dramatiq_prom_db"] == metrics_dir
+    assert worker_1.environment["dramatiq_prom_host"] == "127.0.0.1"
+    assert f"dramatiq_prom_port=$(({Ports().clone_base + 49} + 1))" in worker_1.command
+    assert "dramatiq_prom_port" not in relay_process.environment
     assert programs["clone-1"].environment["PROMETHEUS_MULTIPROC_DIR"] == str(
         tmp_path / "metrics" / "clone-1"
     )

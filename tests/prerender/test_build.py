@@ -14,7 +14,7 @@ import prerender.build
 from prerender import store
 from prerender.build import site_build
 from prerender.site import site_paths
-from tests.catalog.pages import at_once
+from tests.caching.helpers import at_once
 from tests.factories import CategoryFactory, PriceFactory
 from tests.prerender.conftest import make_product, published
 

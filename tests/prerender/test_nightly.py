@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 
 from prerender.nightly import nightly_build_if_due, nightly_due
-from tests.catalog.pages import at_once
+from tests.caching.helpers import at_once
 from tests.prerender.conftest import queued
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])

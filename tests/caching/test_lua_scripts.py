@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-LUA = Path(__file__).resolve().parents[2] / "catalog" / "lua"
+LUA = Path(__file__).resolve().parents[2] / "caching" / "lua"
 CALL = re.compile(r"redis\.call\('(\w+)',\s*([^,)]+)")
 
 

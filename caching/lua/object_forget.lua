@@ -1,4 +1,4 @@
--- KEYS: written-LSN key, page hash (one product's: one hash tag). ARGV: the write's LSN
+-- KEYS: written-LSN key, object hash (one owner's: one hash tag). ARGV: the write's LSN
 -- ("" when unknown), a fresh token, TTL seconds. Keeps the highest LSN, so announcements
 -- arriving out of order cannot move it back. A write of unknown LSN leaves
 -- "primary:<token>": refill from the primary from then on (no LSN is known to be high

@@ -1,13 +1,7 @@
-"""The product page's HTML, cached beside its ``ProductPage`` (``catalog.page_cache``).
-
-Rendering the template was most of a warm hit's time. The page holds nothing per
-request (it is the very page that is prerendered: the cart and the CSRF token come from
-``/cart.json`` and ``static/shop.js``), so it is rendered once per language and stored
-in the product's hash, next to the object it was rendered from: the same key, version
-and invalidation, and the same read on a hit. A rendering is valid until the
-next scheduled price takes over, and the field it is stored under names a fingerprint
-of the templates, so two releases never serve each other's HTML.
-"""
+"""The product page's HTML, stored beside its ``ProductPage`` in the same hash: the same
+key, version and invalidation, and the same read on a hit. Valid until the next scheduled
+price takes over; its field names a fingerprint of the templates (two releases never
+serve each other's HTML)."""
 
 from __future__ import annotations
 
@@ -20,7 +14,7 @@ from django.http import HttpResponse
 from django.template.loader import get_template
 from django.utils.translation import get_language
 
-from catalog.page_cache import product_page_entry, product_page_rendering_store
+from catalog.cache.pages import PRODUCT_PAGES
 from catalog.selectors import ProductPage
 
 TEMPLATES = ("catalog/product.html", "base.html")  # what the HTML is made of
@@ -30,14 +24,14 @@ def product_page_html(*, slug: str, render: Callable[[ProductPage], HttpResponse
     """The product page's HTML in the current language, ``render(page)``'s body when it
     is not cached yet; ``Http404`` if there is no such product."""
     field = f"html-{_templates_fingerprint()}-{get_language()}"
-    cached = product_page_entry(slug=slug, rendering=field)
+    cached = PRODUCT_PAGES.get(slug, rendering=field)
     html = _still_valid(cached.rendering)
     if html is None:
         rendered_at = time.time()
-        html = render(cached.page).content
-        until = _next_price_start(cached.page, after=rendered_at)
+        html = render(cached.value).content
+        until = _next_price_start(cached.value, after=rendered_at)
         data = f"{until or ''}\n".encode() + html
-        product_page_rendering_store(cached=cached, rendering=field, data=data)
+        PRODUCT_PAGES.rendering_store(cached=cached, rendering=field, data=data)
     return html
 
 

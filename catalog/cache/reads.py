@@ -1,15 +1,13 @@
 """The storefront's reads, through the caches. Views call these, not the selectors.
 
-Product pages are cached objects (``page_cache``); the home and category listings are
-cached queries (``query_cache``), kept as the seed's contrast. Misses are read from the
-configured read model (``read_model``).
-"""
+Product pages are cached objects (``catalog.cache.pages``); the home and category listings
+are cached queries (``caching.queries``), kept as the seed's contrast."""
 
 from django.http import Http404
 
 from caching.queries import cached_query
+from catalog.cache.pages import product_page_cached
 from catalog.models import Category, Price, Product
-from catalog.page_cache import product_page_cached
 from catalog.read_model import categories_read, category_page_read
 from catalog.selectors import CategoryPage, CategorySummary, ProductPage
 from catalog.slugs import slug_fits

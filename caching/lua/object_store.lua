@@ -1,9 +1,9 @@
--- KEYS: written-LSN key, page hash (one product's: one hash tag). ARGV: the written LSN
--- seen before the build ("" for none), the pickled page, TTL seconds, page field.
--- Stored only if no write to the product was announced while it was built.
+-- KEYS: written-LSN key, object hash (one owner's: one hash tag). ARGV: the written LSN
+-- seen before the build ("" for none), the pickled object, TTL seconds, object field.
+-- Stored only if no write to the owner was announced while it was built.
 local written = redis.call('GET', KEYS[1]) or ''
 if written ~= ARGV[1] then return 0 end
--- Renderings belong to the page they were made from: a new page starts without any.
+-- Renderings belong to the object they were made from: a new object starts without any.
 for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
   if string.sub(field, 1, #ARGV[4] + 1) == ARGV[4] .. ':' then redis.call('HDEL', KEYS[2], field) end
 end
