@@ -88,4 +88,7 @@ def _remembered_write(request: HttpRequest) -> tuple[Lsn | None, bool]:
         return None, False  # no cookie, tampered or expired: nothing to wait for
     if text == ON_PRIMARY:
         return None, True
-    return lsn_parse(text), False
+    try:
+        return lsn_parse(text), False
+    except ValueError:
+        return None, False  # signed with our key yet malformed: ask for nothing, never fail

@@ -92,12 +92,13 @@ def _expired() -> str:
         return _signed(FAR_AHEAD)
 
 
-@pytest.mark.parametrize("cookie", ["tampered", "expired", "unsigned"])
+@pytest.mark.parametrize("cookie", ["tampered", "expired", "not an lsn", "unsigned"])
 def test_an_untrustworthy_cookie_is_ignored(client, cookie):
     replicated_book()
     value = {
         "tampered": _tampered,
         "expired": _expired,
+        "not an lsn": lambda: _signed("not/an-lsn"),
         "unsigned": lambda: FAR_AHEAD,
     }[cookie]()
 
