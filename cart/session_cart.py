@@ -1,10 +1,6 @@
 """A shopper's cart, kept in the session (so in Redis, shared by every clone).
 
-The session holds only product slugs and quantities; names and prices are read fresh
-when the cart is shown, so a price change is never hidden by an old cart. The session is
-written only when the cart changes, and an empty cart is no key at all: a request that
-leaves the cart empty (a stray "remove", a refused "add") creates no session in Redis.
-"""
+Why and how: ``docs/lessons/1-clones.md``."""
 
 from __future__ import annotations
 

@@ -2,15 +2,7 @@
 prerendered ones) calls to show the cart count in the header: it reads the session only,
 and runs no SQL.
 
-Every answer in JSON has one shape: ``{"count": n, "items": [{"slug", "quantity"}]}``,
-plus ``"error"`` when a change was refused.
-
-A product unpublished or deleted after it was added is dropped from the session when the
-cart page is shown and when something is added or removed: left there it would count
-against ``MAX_LINES`` while no page shows it or offers to remove it. Until then the
-header still counts it; every answer given after the pruning counts what the cart page
-shows.
-"""
+Why and how: ``docs/lessons/1-clones.md``."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render

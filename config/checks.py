@@ -1,10 +1,6 @@
 """System checks that keep clones identical and stateless (seed lesson 1).
 
-In cluster mode (``CLUSTER_MODE``, on in production settings and on the local
-cluster's clones) a clone must keep nothing on its own machine that another clone
-would need: no per-process or per-disk cache, no sessions in files or in the database,
-no uploads on a local disk that the other clones cannot see.
-"""
+Why and how: ``docs/lessons/1-clones.md``."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register

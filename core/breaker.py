@@ -1,12 +1,6 @@
 """A circuit breaker for one process: after a failure, leave a dependency alone a while.
 
-A dependency that is down or hanging then costs one failure (one timeout) per process
-per pause, not one per request, and its outage is logged once, not once per request.
-Used for the cache Redis (``core.redis_guard``), each replica
-(``replication.replica_health``) and the outbox's fast path to the broker (``jobs.outbox``).
-Each caller writes its own log lines; ``failed()`` and ``succeeded()`` say when an
-outage starts and ends, so that is when they speak.
-"""
+Why and how: ``docs/operating.md``."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
 """django-redis on a Redis Cluster: the cache's client is redis-py's ``RedisCluster``.
 
-django-redis builds a ``Redis`` on a connection pool it keeps per URL; a ``RedisCluster``
-keeps a pool per node itself and finds every node from the one its URL names, so this
-factory keeps one client per URL instead. Switched on by ``REDIS_CACHE_CLUSTER=true``
-(``config.settings.base``). What the cache's keys need on a cluster (hash tags, keys
-declared to scripts): ``docs/lessons/3-cache-on-redis-cluster.md``.
-"""
+Why and how: ``docs/lessons/3-cache-on-redis-cluster.md``."""
 
 from __future__ import annotations
 

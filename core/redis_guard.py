@@ -1,11 +1,6 @@
 """Use the Redis cache when it is there, carry on without it when it is not.
 
-A cache is an optimisation: when its Redis is down, callers fall back to the database.
-``cache_redis()`` hands out the raw client, or ``None`` while the cache is known to be
-down. After a failure the cache is left alone for ``CACHE_RETRY_SECONDS`` (a
-``core.breaker.Breaker``), so a dead or hanging Redis costs one timeout per process
-per interval, not one per request, and the outage is logged once, not once per request.
-"""
+Why and how: ``docs/operating.md``."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
 """One id per request, from nginx to the clone to the job it queued, in every log line.
 
-nginx passes the client's ``X-Request-ID`` (or its own ``$request_id``) and logs it; the
-clone takes it (or makes one when asked directly), returns it in ``X-Request-ID``, logs
-one line per request with it, and the outbox stores it with each job it records
-(``jobs.outbox``), so the worker that runs the job logs it too
-(``jobs.middleware.CarryRequestId``). ``RequestIdFilter`` puts it on every log record.
-"""
+Why and how: ``docs/operating.md``."""
 
 from __future__ import annotations
 

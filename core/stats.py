@@ -1,15 +1,6 @@
 """This process's counters, as Prometheus metrics: one source for ``/metrics`` and ``/healthz``.
 
-``shop_db_reads_total{alias, reason}``: where a request's reads went and why
-(``replica``; or the primary because ``sticky`` (replica behind the reader's own write),
-``wrote``, ``replica-down``, ``pinned`` (admin), ``no-replica``).
-``shop_cache_events_total{entry, event}``: hits, misses, rebuilds, wait timeouts and
-unreadable entries per cached object class (``product_page.hit``).
-
-They live in the process, summed over a clone's gunicorn workers in multiprocess mode
-(``PROMETHEUS_MULTIPROC_DIR``), never in the cache Redis: flushing or evicting the cache
-does not reset them. Each clone counts its own; the admin's Scaling page adds them up.
-"""
+Why and how: ``docs/operating.md``."""
 
 from __future__ import annotations
 

@@ -1,21 +1,6 @@
 """Writes of the outbox: record a job inside the caller's transaction, send it after commit.
 
-The trap this avoids: ``actor.send()`` inside a transaction can reach a worker before the
-row it names is committed (the worker finds nothing), and ``send()`` after commit is lost
-when the broker is down or the process dies in between. So a job is a row in the same
-transaction as the data (``outbox_enqueue``), sent right after commit by the same process
-(the fast path), and otherwise by the relay (``outbox_send_due``), which retries.
-
-The fast path runs in the request that placed the job, so a broker that hangs would make
-every such request wait out its connect and read timeouts. After a failed fast send the
-fast path is skipped in this process for ``FAST_PATH_PAUSE_SECONDS`` (``core.breaker``):
-those jobs wait for the relay, which is trying anyway, and the requests do not wait.
-
-Every message sent from here carries, in its ``lsn`` option, the primary's WAL position
-taken after the commit: workers read replicas only once they have replayed it
-(``jobs.middleware.ReadAfterSenderCommit``); and in ``request_id`` the id of the request
-that recorded it, kept in the row across the relay's hop (``jobs.middleware.CarryRequestId``).
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

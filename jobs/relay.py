@@ -1,14 +1,6 @@
 """The outbox relay: sends what the fast path could not, for as long as it runs.
 
-One loop, run by ``manage.py outbox_relay`` under the process supervisor (any number of
-relays may run: rows are locked while sent). While the broker or the database is down
-it backs off, doubling its wait up to ``OUTBOX_RELAY_MAX_BACKOFF_SECONDS``, and logs the
-outage once when it starts and once when it ends, with how many jobs were waiting.
-Between batches it runs the periodic sweeps the apps registered (``jobs.sweeps``), but
-only while the broker and the database answer: during an outage a sweep could only
-queue more jobs behind those already waiting, or take a job waiting in the outbox for a
-lost one.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

@@ -1,19 +1,6 @@
 """Periodic sweeps: small idempotent jobs that apps want run every so often.
 
-An app's sweeps are named in ``settings.JOB_SWEEPS`` (by dotted path, so nothing is
-imported before django-dramatiq has set up the broker the app's actors bind to), and the
-outbox relay runs the due ones between its batches (``jobs.relay``). So an app can
-re-check its own state, e.g. ``orders`` sending again the job of an order whose job was
-lost, without a process of its own, and ``jobs`` knows no app.
-
-The relay skips sweeps while its last batch met a broker or database outage. It cannot
-know of an outage that began while it had nothing to send, so a sweep must also be
-harmless while the broker is down: e.g. never queue a job again while an earlier one for
-the same thing still waits in the outbox. Any number of relays may run, so a sweep must
-be safe to run in several processes at once. A failing sweep is logged and tried again
-at its next turn; it never stops the relay. ``manage.py outbox_relay --once`` runs every
-sweep once.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

@@ -1,12 +1,7 @@
 """Error pages a person can read: every refusal of bad input is a 4xx page in the shop's
 look (``templates/4xx.html``), never an empty body or a stack trace.
 
-Django renders ``404.html``, ``403.html``, ``403_csrf.html``, ``400.html`` and
-``500.html`` itself; this module adds the ones it has no page for: a request body over
-Django's limits (``DATA_UPLOAD_MAX_*``) is a 413, not a 400; a wrong method's 405, which
-Django sends empty, gets a page; and a Redis that refused the request (down, or the
-session store full) is a 503 "try again", not a 500.
-"""
+Why and how: ``docs/observability.md``."""
 
 import sys
 from collections.abc import Callable

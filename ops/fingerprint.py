@@ -1,10 +1,6 @@
 """A hash of the settings that must be equal on every clone of one release.
 
-Two clones with different fingerprints would behave differently behind one load
-balancer; ``/healthz`` reports it and ``deploy rollout`` compares it. Secrets and the
-per-clone identity are left out, so the fingerprint can be shown publicly and a
-rotated secret does not make two clones look different.
-"""
+Why and how: ``docs/observability.md``."""
 
 import hashlib
 import json

@@ -1,17 +1,6 @@
 """``GET /healthz``: can this clone serve, and is it the same as its siblings?
 
-The load balancer and ``deploy`` read it. 200 when the clone can serve (a primary
-database that takes writes, and a reachable session store), 503 otherwise. Optional
-parts (replicas, object cache) are reported but do not fail the check: the app works
-around them.
-
-The body names the clone, its release and settings fingerprint, and the state of each
-service, but no addresses, user names or error texts: a failure shows as the error's
-type or a short reason, and its full description (URL passwords hidden) goes to the
-clone's log.
-``ops.middleware.HealthCheckMiddleware`` answers it (there is no URL pattern) before
-host validation, so a check sent straight to a clone's own address works.
-"""
+Why and how: ``docs/observability.md``."""
 
 import logging
 from collections.abc import Callable

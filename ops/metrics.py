@@ -1,13 +1,6 @@
 """Prometheus metrics of a clone: requests by view and status, latency, and ``GET /metrics``.
 
-Counters live in the process; under gunicorn every worker writes its own file in
-``PROMETHEUS_MULTIPROC_DIR`` (one directory per clone, emptied when the clone starts,
-``deploy/gunicorn.conf.py``) and ``/metrics`` adds them up. Figures that are facts about
-the cluster (outbox backlog, queue depth, orders by state, replica lag) are read when
-scraped, from the functions named in ``METRICS_COLLECTORS``. Like ``/healthz``,
-``/metrics`` is answered before host validation, and nginx lets only local addresses
-reach it.
-"""
+Why and how: ``docs/observability.md``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """The admin's Scaling page: the cluster at a glance, from every clone's own ``/healthz``.
 
-The clones' addresses come from ``SHOP_CLONE_URLS`` (the local cluster writes them to
-its ``cluster.env``; production lists its app servers). Each clone is asked from the
-server side, all at once, each within ``SCALING_HEALTHZ_TIMEOUT_SECONDS``; the counters
-each clone keeps of its own (read routing, cache) are added up here.
-"""
+Why and how: ``docs/observability.md``."""
 
 from __future__ import annotations
 

@@ -1,47 +1,6 @@
 """Baking a special order: the worker's side, safe to run any number of times per order.
 
-A message can arrive twice (the outbox relay re-sends after a crash between send and
-bookkeeping; the broker redelivers the job of a worker that died; the stuck-order sweep
-re-sends a job that looks lost but may only have been slow), so every step is guarded in
-PostgreSQL:
-
-1. Claim: an order is baked only by the worker holding its *bake claim*, a session-level
-   advisory lock on the primary, taken before step 2 and released after step 3. A
-   message that finds the claim held stops: a live worker is baking the order. The claim
-   dies with its worker's connection, so a killed worker blocks nobody.
-2. Start: ``QUEUED``/``BAKING`` → ``BAKING`` is committed (the status page shows it),
-   counting ``attempts`` and naming the ``baker``. A ``BAKING`` order found with its
-   claim free was abandoned: its last baker died, or its bake raised and waits for its
-   retry. So every attempt after the first follows an abandoned one, and an order that
-   has already started ``max_attempts`` bakes becomes ``FAILED`` instead: its worker
-   died every time (a killed worker never reaches Dramatiq's retry count). Duplicate
-   messages cannot add attempts while a bake is alive, so they never fail a healthy
-   order.
-3. Bake: in a transaction holding the order's row lock (``FOR UPDATE SKIP LOCKED``), and
-   only if the row still shows this attempt. The picture goes to a fixed path in shared
-   media, and ``BAKING`` → ``READY`` is the one commit point: before it nothing is
-   visible; after it, no message bakes again.
-4. Email: sent in a transaction holding the row lock, which commits ``notified_at`` once
-   the mail server has the email. A second message finds the row locked or the email
-   sent, and stops. A send that fails, is interrupted or whose worker dies commits
-   nothing (the lock dies with the connection), so the retried or redelivered message
-   sends it. Only a worker dying between the mail server taking the email and that
-   commit would send it twice. Every message ends with this step, whatever steps 1-3
-   did: a message redelivered after its worker died between ``READY`` and the email
-   still sends it.
-
-The trade-off of step 4: holding the row lock is what makes the email once-only, and the
-row stays locked for as long as the mail server takes (``EMAIL_TIMEOUT`` per SMTP
-operation, at most the job's time limit in all when a server hangs). Nothing that serves
-people waits for it: workers and the stuck-order sweep skip locked rows, and the admin
-actions lock with ``NOWAIT`` and tell staff the order is busy (``orders.services``). Only
-a worker recording its last retry's failure (``special_order_fail``) waits.
-
-The rows that decide what to do are read from the primary. The job's other reads may go
-to a replica that has the order (``jobs.middleware``), but a redelivered message can
-find one that has not replayed ``READY`` yet, and would then take a baked order for one
-still in the oven.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

@@ -1,12 +1,6 @@
 """The special-order tier of `make bench` (``manage.py bench_special_orders``).
 
-Orders are placed through ``services.special_order_place`` as the order form places them
-(order and job in one transaction, the job sent to the broker after commit) and baked by
-the cluster's own workers. Their jobs ask for a *trivial bake* (no oven time, a plain
-cake), so the figures are the job machinery's: outbox, broker, worker, READY commit.
-The bench's orders are deleted afterwards. The SIGKILL drill bakes a real order instead,
-so that its worker is caught in the oven.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

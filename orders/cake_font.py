@@ -1,13 +1,6 @@
 """The font the cake's writing is drawn in, and what it can draw.
 
-Pillow's bundled font covers ASCII only: "Åsa" came out as a box and "sa". The writing is
-drawn in a TrueType font with wide coverage (DejaVu Sans Bold, Debian's
-``fonts-dejavu-core``, installed by ``make bootstrap``) found at ``CAKE_FONT_PATH``, and
-every character of it must be in that font's character map (fontTools), so a character
-the font lacks is refused by the form, naming it, instead of being drawn as a box.
-Writing is NFC-normalized first ("e" + combining acute is "é"), and a letter may carry at
-most ``MAX_COMBINING_MARKS`` combining marks: taller stacks would climb off the cake.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

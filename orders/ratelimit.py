@@ -1,16 +1,6 @@
 """A per-client limit on order submissions: fixed windows, counters in Redis.
 
-The client is the address the request came from, unless that address is one of
-``TRUSTED_PROXIES`` (the load balancer): then it is the nearest address in
-``X-Forwarded-For`` that is not a trusted proxy. So a client cannot dodge the limit by
-sending its own ``X-Forwarded-For``: only what the trusted proxy appended counts.
-An IPv6 client is counted by its /64: one host (one home line, one VM) usually owns a
-whole /64, and would otherwise get a fresh window from each of its 2**64 addresses.
-The counters live in the session Redis (``REDIS_URL``), which never evicts (a counter an
-eviction dropped would reset the window) and does not depend on the cache Redis: the
-limit holds while the cache is down. While the session Redis itself is down the limit
-fails closed: ``RateLimitUnavailableError``, and the view says no order was placed.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

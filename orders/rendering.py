@@ -1,10 +1,6 @@
 """Writing on a cake: the customer's text drawn onto the product's picture (Pillow).
 
-The writing is drawn in the cake font (``orders.cake_font``) at the largest size that
-fits across the picture; writing too wide for one line even at ``ONE_LINE_MIN_SIZE`` is
-wrapped onto two lines (between words where it can), and shrunk further if need be, so
-no writing ever crosses the picture's edge.
-"""
+Why and how: ``docs/lessons/4.2-special-orders.md``."""
 
 from __future__ import annotations
 

@@ -1,11 +1,6 @@
 """A full build: every page rendered into a fresh directory, then published at once.
 
-The build reads after the primary's WAL position at its start (its *bound*): every
-change committed before it is in the pages. A change committed during the build may
-not be: at publish, every page taken out of service by a change past the bound is left
-out of the new build (its re-render puts it back). Product pages are rendered by
-several processes at once, forked once the page list is known.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from __future__ import annotations
 

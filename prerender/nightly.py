@@ -1,12 +1,6 @@
 """The nightly build: once per night across the cluster, whatever runs the check.
 
-Every outbox relay checks each minute (a sweep, ``jobs.sweeps``). From
-``PRERENDER_NIGHTLY_AT`` (UTC) for ``WINDOW``, the first relay to claim the night in the
-Redis that never evicts queues the build; every other claim of that night fails, so
-any number of relays, on any number of hosts, queue one build. A night whose window
-passed with no relay running is skipped: pages stay right without it (changed pages are
-re-rendered one by one); the build only refreshes what nothing announced.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from __future__ import annotations
 

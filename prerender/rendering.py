@@ -1,10 +1,6 @@
 """Rendering pages ahead of time: the very response a clone would give, as bytes.
 
-Pages are rendered by the catalog's own ``*_response`` functions from data read here
-(never through the caches), product pages many at a time (``product_pages_get_many``:
-six queries per batch). A page whose content will change by itself (a scheduled price)
-is not prerendered: it stays dynamic, and the next build picks it up.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from __future__ import annotations
 

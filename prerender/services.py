@@ -1,14 +1,6 @@
 """Keeping published pages right after a catalog change: out of service, then back.
 
-Right after a change commits (``catalog.events``), ``pages_withdraw`` takes every page
-it may have changed out of ``current`` (nginx then falls through to the clones, whose
-pages are read-your-writes correct) and records each as *pending* at the change's LSN;
-it queues ``prerender_pages`` through the outbox. The job (``pages_rerender``) renders
-those pages reading after the primary's WAL position at its start, and puts each back
-only if no later change is pending on it; a page that no longer exists is removed for
-good. A job that is lost leaves its pages pending: ``pages_pending_resend`` queues them
-again, and the next full build covers them too. See docs/lessons/4.1-bake-at-night.md.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from __future__ import annotations
 

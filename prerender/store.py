@@ -1,20 +1,6 @@
 """The prerendered pages on disk: builds, the published one, pages taken out of service.
 
-```
-PRERENDER_ROOT/
-  builds/<name>/              one full build: <path>/index.html (+ .gz) per page,
-                              build.json (figures), .products/<id> (where each product is)
-  current -> builds/<name>    what nginx serves; replaced by one rename(2)
-  pending/<quoted path>       a page taken out of service by the change at an LSN
-  .lock                       taking out, putting back and publishing, one at a time
-```
-
-Every change of a published file is atomic: a page is written to a temporary name and
-renamed over the old one, the ``.gz`` first, so nginx serves either the old pair or the
-new one; taking a page out removes the HTML first, and nginx falls through to the
-clones at once. The directory is one per host, or one mount shared by every host that
-writes it (clones and workers) and serves it (nginx), with working ``flock``.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """Prerendering's subscriptions to catalog changes (``caching.changes``), after commit.
 
-Product pages and their categories' listings show a product; the home page shows the
-categories and how many products each has, so only writes to those two tables reach it.
-A write to the categories also takes out every listing: a category deleted or given
-another slug may have no product to name its page by.
-"""
+Why and how: ``docs/lessons/4.1-bake-at-night.md``."""
 
 from django.dispatch import receiver
 

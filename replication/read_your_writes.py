@@ -1,17 +1,6 @@
 """Read-your-writes across requests, by WAL position rather than by a timer.
 
-After a request writes, the primary's WAL LSN goes into a signed cookie. The next
-requests of that browser read from a replica only once it has replayed up to that
-LSN, so a shopper always sees their own change, while everyone else keeps reading
-from the replicas. Cost: one ``pg_current_wal_lsn()`` on requests that wrote, and one
-probe query to a replica on requests that read.
-
-If the primary cannot tell its LSN after the write has committed (a blip between the
-commit and the question), the write stands and the response is sent: the cookie then
-says ``primary`` and that browser reads from the primary for the cookie's lifetime,
-the one place sure to hold its write. A cookie that is missing, tampered with, expired
-or malformed asks for nothing: reads are routed as for any other visitor.
-"""
+Why and how: ``docs/lessons/2-replicate.md``."""
 
 import logging
 from collections.abc import Callable

@@ -1,12 +1,6 @@
 """Is a replica fit to read from, and has it replayed up to a given write?
 
-One probe query per replica per request answers both questions. A replica that
-fails the probe, is not streaming from the primary, or has more than
-``REPLICA_MAX_LAG_BYTES`` of received WAL still to replay is skipped for
-``REPLICA_COOLDOWN_SECONDS`` by this process (a ``core.breaker.Breaker`` per
-replica); after that it is probed again, so a restarted or caught-up replica is used
-again without restarting the clones.
-"""
+Why and how: ``docs/lessons/2-replicate.md``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """Primary/replica database router (seed lesson 2, path 1).
 
-Writes, and every query inside ``transaction.atomic``, go to the primary. Reads go
-where the current routing scope sends them (``replication.routing``): a healthy
-replica that has replayed the reader's own last write, else the primary.
-Migrations run on the primary only; replicas get the schema by replication.
-"""
+Why and how: ``docs/lessons/2-replicate.md``."""
 
 from django.db import connections
 

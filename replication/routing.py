@@ -1,17 +1,6 @@
 """Where the reads of one request or job go: the state behind the database router.
 
-A *routing scope* lives for one request (``ReadYourWritesMiddleware``) or one job
-(``reading_after``). It decides once, at the first read, between a replica and the
-primary, and remembers why. Outside any scope (shell, management commands) reads go
-to the primary: correct first, fast where it has been thought through.
-
-Scopes nest (e.g. the product page cache reads ``reading_after`` a product's last
-write while serving a request): an inner scope may only be stricter than the one
-around it, never looser, and a write inside it counts as a write of the outer one.
-Where the outer scope already reads, the inner one reads too when that meets its
-requirements: no second probe, and a request never reads an older replica after a
-newer one (or after the primary).
-"""
+Why and how: ``docs/lessons/2-replicate.md``."""
 
 from __future__ import annotations
 

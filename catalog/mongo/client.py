@@ -1,10 +1,6 @@
 """The connection to the read model's MongoDB, and what to do when it fails.
 
-One ``MongoClient`` per URL per process (pymongo pools connections and is thread-safe).
-Every wait is bounded by ``MONGO_TIMEOUT_SECONDS``; after a failure the read model is
-left alone for ``MONGO_RETRY_SECONDS`` (pages come from PostgreSQL meanwhile) and the
-outage is logged once, when it starts.
-"""
+Why and how: ``docs/lessons/2b-denormalize.md``."""
 
 from __future__ import annotations
 

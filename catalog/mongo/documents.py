@@ -1,21 +1,6 @@
 """The shape of a product document, and the pages read back from documents.
 
-One document per product holds everything its page shows (prices, texts, pictures,
-review summary and latest reviews) plus what the category listing needs (category,
-name, prices): no page needs a join. Values are stored as strings where BSON would
-change them (decimal amounts, microsecond timestamps), so a page read from a document
-is equal to the one assembled from PostgreSQL.
-
-Besides the page, a document carries:
-- ``version``: a WAL position (LSN) of PostgreSQL; the document shows every write
-  committed up to it. A projection only replaces an older version.
-- ``written``: the highest LSN of a write to the product announced so far. ``written``
-  above ``version`` means a projection is still on its way.
-
-A product that is deleted or unpublished keeps only ``_id``, ``version`` and ``written``
-(a tombstone), so an older projection arriving late cannot bring its page back. Bump
-``SCHEMA`` when the shape changes: ``catalog_sync_mongo`` rewrites documents of another.
-"""
+Why and how: ``docs/lessons/2b-denormalize.md``."""
 
 from __future__ import annotations
 

@@ -1,13 +1,6 @@
 """Writes of the Mongo read model: project a product from PostgreSQL into its document.
 
-The trap is order: two projections of one product may finish in any order (two workers,
-retries, a sync running beside them). Each carries a version, the primary's WAL position
-(LSN) taken *before* its reads, which are made from data at least that new; the write is
-conditional on the stored version being no higher, so an older projection never replaces
-a newer one (equal versions read the same committed data: nothing was committed between).
-Whether a refused write was stale is decided by reading the document again: the error's
-index may be the slug's, not ``_id``'s.
-"""
+Why and how: ``docs/lessons/2b-denormalize.md``."""
 
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
 """Reads of the Mongo read model. Each returns ``None`` when the document cannot serve
 the request, and the caller (``catalog.read_model``) reads PostgreSQL instead.
 
-A document serves a request unless:
-- Mongo is unreachable (or was, less than ``MONGO_RETRY_SECONDS`` ago);
-- it is missing or a tombstone (a new product not projected yet is still shown, from SQL);
-- the request must see a write the document may not carry yet: the browser's own write
-  (read-your-writes LSN), a write of this request, or a cache refill reading after a
-  product's last write. Such a reader takes a document only if its ``version`` reaches
-  the required LSN, or no projection is pending for it (``written <= version``).
-  Everyone else takes the document as it is: it lags by the projection time at most.
-"""
+Why and how: ``docs/lessons/2b-denormalize.md``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """Rebuild every document from PostgreSQL, or report how far the documents have drifted.
 
-For a new read model, a restored Mongo, a job that gave up, or a change of ``SCHEMA``.
-Both go through the products in batches by id; each batch is read from the primary
-after taking its LSN, the batch's version, so the writes are as conditional as a job's:
-a rebuild racing a projection never puts an older page back.
-"""
+Why and how: ``docs/lessons/2b-denormalize.md``."""
 
 from __future__ import annotations
 
