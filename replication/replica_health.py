@@ -16,17 +16,8 @@ from replication.lsn import Lsn, lsn_parse
 
 logger = logging.getLogger(__name__)
 
-# Lag in bytes: the WAL the replica has received but not yet replayed. Not in seconds:
-# the only seconds a replica knows, now() - pg_last_xact_replay_timestamp(), count the
-# quiet time before the latest write as lag, so the first write after an idle spell made
-# a healthy replica look minutes late. The byte backlog is 0 once the replica has
-# applied what it received, however long ago the last write was, and grows only while
-# replay really trails (a long replay, a lock conflict, recovery_min_apply_delay).
-# NULL (unusable) when the replica is not streaming (no WAL receiver: disconnected, or
-# never connected since its start): it may then be behind by any amount, unseen.
-# What bytes cannot see is WAL the primary has not sent yet: a stalled link counts as
-# "not streaming" only once the WAL receiver gives up (wal_receiver_timeout, 60 s by
-# default). pg_stat_wal_receiver shows only its pid to a non-superuser, hence EXISTS.
+# Lag in bytes of received but unreplayed WAL, not seconds; NULL when not streaming
+# (why: docs/lessons/2-replicate.md, "The replica probe").
 PROBE_SQL = """
 SELECT pg_last_wal_replay_lsn()::text,
        CASE WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver)

@@ -81,16 +81,7 @@ TEMPLATES = [
     },
 ]
 
-# Every wait on a database is bounded, so a server that stops answering fails a request
-# in seconds instead of holding a gunicorn worker until gunicorn kills it (a 502):
-# - connect_timeout: opening a connection, to a host that is down or black-holed, or to
-#   a server that accepts and then never answers (libpq's minimum is 2 s);
-# - tcp_user_timeout: an open (persistent) connection whose packets stop being
-#   acknowledged, which TCP alone would retry for a quarter of an hour;
-# - statement_timeout, on replicas only: a read stuck there (e.g. behind a lock replayed
-#   from the primary's migration) is cancelled, and a replica probe that errors or times
-#   out puts the replica in its cool-down. Not on the primary: migrations and bulk admin
-#   actions may legitimately run long.
+# Every wait on a database is bounded (why each one: docs/operating.md, "Database waits").
 # Options given in a database URL (?connect_timeout=…&options=…) win over these.
 DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=3)
 DATABASE_TCP_USER_TIMEOUT_SECONDS = env.int("DATABASE_TCP_USER_TIMEOUT_SECONDS", default=10)
