@@ -58,7 +58,7 @@ def render_settings(node: str, replica_delay: float) -> str:
         "logging_collector = off",  # supervisor captures stderr
     ]
     if node == "replica":
-        # Lets tests prove read-your-writes against a lagging replica (DESIGN.md, 2a).
+        # Lets tests prove read-your-writes against a lagging replica (docs/lessons/2-replicate.md).
         lines.append(f"recovery_min_apply_delay = '{int(replica_delay * 1000)}ms'")
     return "\n".join(lines) + "\n"
 
