@@ -44,6 +44,7 @@ def test_staff_see_every_clone_with_its_health_release_and_fingerprint(
     assert overview["identical"]
     assert [replica["alias"] for replica in overview["replicas"]] == ["replica"]
     assert "Broker queue depth" in page and "Outbox backlog" in page and "Last build" in page
+    assert "Special orders by state" in page
 
 
 def test_a_clone_that_does_not_answer_is_listed_as_unreachable(admin_client, settings):
@@ -54,3 +55,13 @@ def test_a_clone_that_does_not_answer_is_listed_as_unreachable(admin_client, set
     dead = response.context["overview"]["clones"][-1]
     assert not dead.healthy and dead.error
     assert "ConnectionRefusedError" in response.content.decode()
+
+
+def test_sections_no_clone_reports_are_left_out(admin_client, settings):
+    # Special orders and prerendered pages are the demo shop's: a fork without it (or a
+    # cluster whose clones all fail to answer) gets the page without their rows.
+    settings.SHOP_CLONE_URLS = [f"http://127.0.0.1:{closed_port()}"]
+    page = admin_client.get(PAGE).content.decode()
+
+    assert "Outbox backlog" in page
+    assert "Special orders by state" not in page and "Prerendered pages" not in page
